@@ -1,0 +1,52 @@
+# Two commands matter: `make run` and `make test`. Both set up .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# Two processes on two cores; each test module keeps its own database, so modules run independently.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: messages run test lint format migrate demo clean syscheck
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "TKM needs Python 3.11 or newer (found: $$($(PYTHON) --version 2>&1))."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	  { echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+syscheck: $(STAMP)
+	@$(BIN)/python -m tkm.core.syscheck
+
+run: syscheck
+	$(BIN)/tkm run --host $(HOST) --port $(PORT)
+
+test: syscheck
+	$(BIN)/ruff check tkm tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check tkm tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format tkm tests bench
+	$(BIN)/ruff check --fix tkm tests bench
+
+migrate: $(STAMP)
+	$(BIN)/tkm migrate
+
+demo: $(STAMP)
+	$(BIN)/tkm demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+
+# Re-extract translatable text into tkm/locale/messages.pot and merge it into the id/en catalogs.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output \
+	  --project=TKM -o tkm/locale/messages.pot tkm templates
+	$(BIN)/pybabel update -i tkm/locale/messages.pot -d tkm/locale -w 120 --no-fuzzy-matching --ignore-obsolete

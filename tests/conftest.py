@@ -1,0 +1,189 @@
+"""Shared fixtures: fresh databases (SQLite and PostgreSQL), the app, real workers and servers.
+
+Each test module gets its own database, copied from a migrated template: the
+app runs on the TestClient's own thread and event loop, so per-test rollback
+tricks would not reach it (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import processes, services
+from tests.support.api import Api
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class TestDatabase:
+    __test__ = False
+
+    def __init__(self, kind: str, url: str, name: str | None = None) -> None:
+        self.kind, self.url, self.name = kind, url, name
+
+
+def _migrate_template(env: dict[str, str]) -> None:
+    result = processes.run_tkm(["migrate"], env)
+    if result.returncode != 0:
+        raise RuntimeError(f"tkm migrate failed:\n{result.stdout}\n{result.stderr}")
+
+
+@pytest.fixture(scope="session")
+def secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, secret_key: str) -> Path:
+    base = tmp_path_factory.mktemp("sqlite-template")
+    _migrate_template({"TKM_DATA_DIR": str(base), "TKM_SECRET_KEY": secret_key})
+    return base / "tkm.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(secret_key: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    services.require_postgres()
+    name = services.create_postgres_database()
+    try:
+        _migrate_template(
+            {
+                "TKM_DATABASE_URL": services.postgres_url_for(name),
+                "TKM_SECRET_KEY": secret_key,
+                "TKM_DATA_DIR": str(tmp_path_factory.mktemp("postgres-template")),
+            }
+        )
+        yield name
+    finally:
+        services.drop_postgres_database(name)
+
+
+def _fresh_database(kind: str, request: pytest.FixtureRequest, tmp: Path) -> Iterator[TestDatabase]:
+    if kind == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp / "tkm.sqlite3"
+        shutil.copy(template, path)
+        yield TestDatabase("sqlite", f"sqlite:///{path}")
+        return
+    template_name = request.getfixturevalue("postgres_template")
+    name = services.create_postgres_database(template=template_name)
+    try:
+        yield TestDatabase("postgres", services.postgres_url_for(name), name)
+    finally:
+        services.drop_postgres_database(name)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    """A fresh, migrated database per module, once on SQLite and once on PostgreSQL."""
+    yield from _fresh_database(request.param, request, tmp_path_factory.mktemp(f"db-{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def sqlite_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    yield from _fresh_database("sqlite", request, tmp_path_factory.mktemp("db-sqlite"))
+
+
+@pytest.fixture(scope="module")
+def postgres_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestDatabase]:
+    services.require_postgres()
+    yield from _fresh_database("postgres", request, tmp_path_factory.mktemp("db-postgres"))
+
+
+def settings_env(database: TestDatabase, data_dir: Path, secret_key: str, broker: str = "filesystem") -> dict[str, str]:
+    env = {
+        "TKM_DATA_DIR": str(data_dir),
+        "TKM_DATABASE_URL": database.url,
+        "TKM_SECRET_KEY": secret_key,
+        "TKM_QUEUE": f"tkm-test-{secrets.token_hex(4)}",
+    }
+    if broker == "redis":
+        services.require_redis()
+        env["TKM_BROKER_URL"] = services.REDIS_URL
+    return env
+
+
+@pytest.fixture(scope="module")
+def env(database: TestDatabase, tmp_path_factory: pytest.TempPathFactory, secret_key: str) -> dict[str, str]:
+    """The TKM_* variables of this module's installation (filesystem broker)."""
+    return settings_env(database, tmp_path_factory.mktemp("data"), secret_key)
+
+
+def apply_env(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch | None = None) -> Any:
+    """Make ``environment`` the process-wide settings (database engine, Celery client)."""
+    import os
+
+    from tkm import worker
+    from tkm.core import db
+    from tkm.core.settings import load_settings, reset_settings
+
+    for key in [k for k in os.environ if k.startswith("TKM_") and not k.startswith("TKM_TEST_")]:
+        del os.environ[key]
+    os.environ.update(environment)
+    settings = load_settings()
+    reset_settings(settings)
+    db.configure(settings)
+    worker.reconfigure(settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def settings(env: dict[str, str]) -> Any:
+    return apply_env(env)
+
+
+@pytest.fixture(scope="module")
+def app(settings: Any) -> Any:
+    from tkm.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def module_client(app: Any) -> Iterator[Any]:
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+def client(module_client: Any) -> Any:
+    module_client.cookies.clear()
+    module_client.headers.pop("Authorization", None)
+    return module_client
+
+
+@pytest.fixture
+def api(client: Any) -> Api:
+    return Api(client)
+
+
+@pytest.fixture(scope="module")
+def artifacts_dir(request: pytest.FixtureRequest) -> Path:
+    path = ARTIFACTS / Path(str(request.node.name)).stem
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("database") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"python: {sys.version.split()[0]}",
+        f"postgres: {services.POSTGRES_URL}  redis: {services.REDIS_URL}",
+        f"services required: {services.REQUIRE_SERVICES}",
+    ]

@@ -1,0 +1,139 @@
+"""Real processes for the tests: `tkm migrate`, a Celery worker, the web server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tkm_env(settings_env: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_") or k.startswith("TKM_TEST_")}
+    env.update(settings_env)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run_tkm(
+    args: list[str], settings_env: dict[str, str], input_text: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tkm", *args],
+        env=tkm_env(settings_env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL, timeout=10)
+
+
+def start(name: str, argv: list[str], settings_env: dict[str, str], log_dir: Path) -> Proc:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{time.time_ns()}.log"
+    fh = log_path.open("wb")
+    popen = subprocess.Popen(
+        argv, env=tkm_env(settings_env), cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return Proc(name, popen, log_path)
+
+
+def start_worker(settings_env: dict[str, str], log_dir: Path, concurrency: int = 1, pool: str = "prefork") -> Proc:
+    from tkm.worker import queue_name  # noqa: F401  (the same module the worker uses)
+
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tkm.worker:celery_app",
+        "worker",
+        "--loglevel=INFO",
+        "-Q",
+        settings_env["TKM_QUEUE"],
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        "--without-mingle",
+        "--without-gossip",
+        "-n",
+        f"test-{time.time_ns()}@%h",
+    ]
+    return start("worker", argv, settings_env, log_dir)
+
+
+def wait_for_workers(celery_app: object, count: int, timeout: float, proc: Proc | None = None) -> int:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        if proc is not None and proc.popen.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{proc.log()[-4000:]}")
+        try:
+            seen = len(celery_app.control.ping(timeout=0.5) or [])  # type: ignore[attr-defined]
+        except Exception:
+            seen = 0
+        if seen >= count:
+            return seen
+        time.sleep(0.3)
+    raise RuntimeError(
+        f"only {seen} of {count} workers answered within {timeout}s:\n" + (proc.log()[-4000:] if proc else "")
+    )
+
+
+def start_server(settings_env: dict[str, str], log_dir: Path, port: int | None = None) -> tuple[Proc, str]:
+    port = port or free_port()
+    proc = start("web", [sys.executable, "-m", "tkm", "serve", "--port", str(port)], settings_env, log_dir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"web server exited early:\n{proc.log()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):
+                return proc, url
+        except urllib.error.HTTPError:
+            return proc, url  # it answers (503 when the broker is down)
+        except Exception:
+            time.sleep(0.3)
+    proc.stop()
+    raise RuntimeError(f"web server did not answer within 60s:\n{proc.log()[-4000:]}")

@@ -1,0 +1,77 @@
+import subprocess
+import sys
+
+import pytest
+
+from tkm.core.settings import SettingsError, load_settings
+
+
+def test_embedded_defaults_live_in_the_data_dir(tmp_path):
+    s = load_settings({"TKM_DATA_DIR": str(tmp_path)})
+    assert s.database_url == f"sqlite:///{tmp_path / 'tkm.sqlite3'}"
+    assert s.database_kind == "sqlite" and s.broker_kind == "filesystem"
+    assert s.result_backend == f"file://{tmp_path / 'broker' / 'results'}"
+    assert s.environment == "development"
+    # a development key is generated once and reused, so sessions survive restarts
+    assert len(s.secret_key) >= 32
+    assert load_settings({"TKM_DATA_DIR": str(tmp_path)}).secret_key == s.secret_key
+
+
+def test_production_is_selected_by_the_variables(tmp_path):
+    secret = "x" * 40
+    s = load_settings(
+        {
+            "TKM_DATA_DIR": str(tmp_path),
+            "TKM_DATABASE_URL": "postgresql://u@db:5432/tkm",
+            "TKM_BROKER_URL": "redis://redis:6379/0",
+            "TKM_SECRET_KEY": secret,
+        }
+    )
+    assert s.is_production and s.database_kind == "postgres" and s.broker_kind == "redis"
+    assert s.result_backend == "redis://redis:6379/0"
+    assert s.session_redis_url == "redis://redis:6379/0"
+
+
+@pytest.mark.parametrize("secret", [None, "", "change-me", "short-secret"])
+def test_production_refuses_default_or_weak_secret(tmp_path, secret):
+    env = {"TKM_DATA_DIR": str(tmp_path), "TKM_DATABASE_URL": "postgresql://u@db:5432/tkm"}
+    if secret is not None:
+        env["TKM_SECRET_KEY"] = secret
+    with pytest.raises(SettingsError, match="TKM_SECRET_KEY"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TKM_DATABASE_URL", "mysql://root@localhost/tkm"),
+        ("TKM_DATABASE_URL", "postgresql://db:5432/"),
+        ("TKM_BROKER_URL", "amqp://guest@localhost//"),
+        ("TKM_SMTP_URL", "http://mail"),
+        ("TKM_BASE_URL", "ftp://tkm"),
+        ("TKM_WORKER_CONCURRENCY", "two"),
+        ("TKM_WORKER_CONCURRENCY", "0"),
+        ("TKM_ENV", "staging"),
+        ("TKM_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_setting_is_named(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({"TKM_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_data_dir_that_cannot_be_created_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SettingsError, match="TKM_DATA_DIR"):
+        load_settings({"TKM_DATA_DIR": str(blocker / "sub")})
+
+
+def test_cli_stops_with_one_line_naming_the_setting(tmp_path):
+    env = {"TKM_DATA_DIR": str(tmp_path), "TKM_DATABASE_URL": "mysql://x/y", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tkm", "migrate"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "TKM_DATABASE_URL" in lines[0], result.stderr

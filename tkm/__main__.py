@@ -1,0 +1,3 @@
+from tkm.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Users, roles, log-in (session cookie or bearer token), CSRF, throttling."""

@@ -1,0 +1,85 @@
+"""/api/v1/auth/*, /api/v1/me and /api/v1/users (API.md: Users and sign-up)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from tkm.auth import services
+from tkm.auth.guards import client_address, provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
+from tkm.auth.schemas import LoginIn, LoginOut, RegisterIn, UserCreateIn, UserOut
+from tkm.auth.sessions import rotate_session_id
+from tkm.auth.tables import User
+from tkm.core.pagination import page_params
+
+
+def user_out(user: CurrentUser) -> UserOut:
+    return UserOut(id=user.id, email=user.email, name=user.name, role=user.role, regions=list(user.regions))
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=HTTP_201_CREATED, summary="Self sign-up (always role applicant)")
+    async def register(self, request: Request[Any, Any, Any], data: JSONBody[RegisterIn]) -> UserOut:
+        user = await services.register(
+            data.email, data.name, data.password, data.phone, address=client_address(request)
+        )
+        return user_out(user)
+
+    @post("/login", status_code=200, summary="Log in: returns a bearer token and sets the session cookie")
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
+        result = await services.login(
+            data.email, data.password, address=client_address(request), user_agent=request.headers.get("user-agent", "")
+        )
+        rotate_session_id(request)
+        request.set_session({"tid": result.token_id, "uid": result.user.id})
+        return LoginOut(token=result.token, user=user_out(result.user), expires_at=result.expires_at.isoformat())
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, dependencies={"user": Provide(provide_user)})
+    async def logout(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> None:
+        await services.logout(user, address=client_address(request))
+        request.clear_session()
+
+
+class MeController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @get("/me", summary="The logged-in user")
+    async def me(self, user: NamedDependency[CurrentUser]) -> UserOut:
+        return user_out(user)
+
+    @post("/users", status_code=HTTP_201_CREATED, guards=[roles(Role.admin)], summary="Create a user (admin)")
+    async def create_user(self, user: NamedDependency[CurrentUser], data: JSONBody[UserCreateIn]) -> UserOut:
+        created = await services.create_user(
+            user, data.email, data.name, data.password, data.role, data.regions, data.phone
+        )
+        return user_out(created)
+
+    @get("/users", guards=[roles(Role.admin, Role.auditor)], summary="List users (admin, auditor)")
+    async def list_users(
+        self,
+        page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
+        role: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        params = page_params(page, per_page)
+        query = User.select(User.id, User.email, User.name, User.role, User.regions, User.active)
+        count = User.count()
+        if role:
+            query = query.where(User.role == role)
+            count = count.where(User.role == role)
+        rows = await query.order_by(User.id).limit(params.per_page).offset(params.offset)
+        items = [
+            {**r, "regions": json.loads(r["regions"]) if isinstance(r["regions"], str) else r["regions"]} for r in rows
+        ]
+        return Response(params.envelope(items, await count))

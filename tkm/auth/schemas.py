@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import msgspec
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    name: str
+    password: str
+    phone: str = ""
+
+
+class LoginIn(msgspec.Struct):
+    email: str
+    password: str
+
+
+class UserCreateIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    name: str
+    password: str
+    role: str
+    regions: list[str] = msgspec.field(default_factory=list)
+    phone: str = ""
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    email: str
+    name: str
+    role: str
+    regions: list[str]
+
+
+class LoginOut(msgspec.Struct):
+    token: str
+    user: UserOut
+    expires_at: str

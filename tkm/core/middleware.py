@@ -1,0 +1,34 @@
+"""Request-wide context: the language of the answer."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from tkm.core.i18n import negotiate, reset_language, set_language
+
+LANG_COOKIE = "lang"
+
+
+class LanguageMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        cookies = {}
+        for part in headers.get("cookie", "").split(";"):
+            name, _sep, value = part.strip().partition("=")
+            cookies[name] = value
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        language = negotiate(headers.get("accept-language"), cookies.get(LANG_COOKIE), query)
+        scope.setdefault("state", {})["language"] = language
+        token = set_language(language)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_language(token)

@@ -1,0 +1,3 @@
+from tkm.core.health import health
+
+ROUTES = [health]

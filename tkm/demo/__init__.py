@@ -1,0 +1,1 @@
+"""The demo data set: `tkm demo` and the first `tkm run`."""

@@ -1,0 +1,1 @@
+"""Training centres (BLK) and programmes (calls for applications with their budget rules)."""

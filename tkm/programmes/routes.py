@@ -1,0 +1,3 @@
+from tkm.programmes.api import ProgrammeController, TrainingCentreController
+
+ROUTES = [TrainingCentreController, ProgrammeController]

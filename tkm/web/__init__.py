@@ -1,0 +1,1 @@
+"""Shared pieces of the server-rendered pages: Jinja set-up, layout, home and language switch."""
