@@ -36,7 +36,7 @@ ROUTE_MODULES = [
 ]
 
 #: Hooks run at start-up, e.g. loading and validating workflows/*.toml.
-STARTUP_MODULES: list[str] = []
+STARTUP_MODULES: list[str] = ["tkm.workflow.loader"]
 
 
 def collect_routes() -> list[Any]:

@@ -10,6 +10,8 @@ TABLE_MODULES = [
     "tkm.auth.tables",
     "tkm.programmes.tables",
     "tkm.notifications.tables",
+    "tkm.groups.tables",
+    "tkm.applications.tables",
 ]
 
 APP_CONFIG = AppConfig(

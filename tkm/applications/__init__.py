@@ -1,0 +1,1 @@
+"""Grant applications: business plan, budget lines (RAB), attachments, workflow actions and history."""

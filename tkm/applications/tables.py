@@ -1,0 +1,72 @@
+from piccolo.columns import JSON, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from tkm.auth.tables import User
+from tkm.groups.tables import Group
+from tkm.programmes.tables import Programme
+
+
+class Application(Table, tablename="applications"):
+    programme = ForeignKey(Programme, on_delete=OnDelete.restrict, index=True)
+    group = ForeignKey(Group, on_delete=OnDelete.restrict, index=True, db_column_name="group_id")
+    applicant = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    #: Copied from the group when the application is made: what region scopes filter on.
+    region = Varchar(length=20, index=True)
+    workflow = Varchar(length=60)
+    status = Varchar(length=40, index=True)
+    #: Bumped by every change; clients send it back as If-Match.
+    version = Integer(default=1)
+    business_plan = JSON(default="{}")
+    requested_total = BigInt(default=0)
+    #: {component: rupiah} set by the reviewer's recommendation and by the approval.
+    recommended_budget = JSON(default="{}")
+    approved_budget = JSON(default="{}")
+    approved_total = BigInt(default=0)
+    #: {criterion: 1..5} from the recommendation, and the weighted score out of 100.
+    scores = JSON(default="{}")
+    score = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    submitted_at = Timestamptz(null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+
+
+class BudgetLine(Table, tablename="budget_lines"):
+    application = ForeignKey(Application, on_delete=OnDelete.cascade, index=True)
+    position = Integer()
+    component = Varchar(length=30)
+    description = Varchar(length=300)
+    quantity = Integer()
+    unit = Varchar(length=30)
+    unit_cost = BigInt()
+    total = BigInt()
+
+
+class Attachment(Table, tablename="attachments"):
+    application = ForeignKey(Application, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=20)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    sha256 = Varchar(length=64)
+    #: Random file name under TKM_DATA_DIR/attachments; never derived from user input.
+    storage_key = Varchar(length=80, unique=True)
+    uploaded_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz()
+
+
+class ApplicationEvent(Table, tablename="application_events"):
+    """The transition log: every action on an application, replayable to its current state."""
+
+    application = ForeignKey(Application, on_delete=OnDelete.cascade, index=True)
+    seq = Integer()
+    action = Varchar(length=60)
+    from_state = Varchar(length=40)
+    to_state = Varchar(length=40)
+    actor = ForeignKey(User, null=True, default=None, on_delete=OnDelete.restrict)
+    actor_name = Varchar(length=200, default="")
+    actor_role = Varchar(length=20, default="")
+    at = Timestamptz()
+    notes = Text(default="")
+    body = JSON(default="{}")

@@ -1,0 +1,1 @@
+"""Community groups (kelompok usaha) and their members, with NIK checks."""
