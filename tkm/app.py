@@ -32,6 +32,8 @@ ROUTE_MODULES = [
     "tkm.auth.routes",
     "tkm.regions.routes",
     "tkm.programmes.routes",
+    "tkm.groups.routes",
+    "tkm.applications.routes",
     "tkm.web.routes",
 ]
 

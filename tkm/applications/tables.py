@@ -9,7 +9,7 @@ from tkm.programmes.tables import Programme
 
 class Application(Table, tablename="applications"):
     programme = ForeignKey(Programme, on_delete=OnDelete.restrict, index=True)
-    group = ForeignKey(Group, on_delete=OnDelete.restrict, index=True, db_column_name="group_id")
+    group_id = ForeignKey(Group, on_delete=OnDelete.restrict, index=True)
     applicant = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
     #: Copied from the group when the application is made: what region scopes filter on.
     region = Varchar(length=20, index=True)

@@ -24,7 +24,7 @@ class Group(Table, tablename="groups"):
 
 
 class Member(Table, tablename="group_members"):
-    group = ForeignKey(Group, on_delete=OnDelete.cascade, index=True, db_column_name="group_id")
+    group_id = ForeignKey(Group, on_delete=OnDelete.cascade, index=True)
     nik = Varchar(length=16, index=True)
     name = Varchar(length=200)
     role = Varchar(length=12)  # ketua | sekretaris | bendahara | anggota

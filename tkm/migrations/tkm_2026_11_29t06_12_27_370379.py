@@ -395,7 +395,7 @@ async def forwards():
     manager.add_column(
         table_class_name="Application",
         tablename="applications",
-        column_name="group",
+        column_name="group_id",
         db_column_name="group_id",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
@@ -761,7 +761,7 @@ async def forwards():
     manager.add_column(
         table_class_name="Member",
         tablename="group_members",
-        column_name="group",
+        column_name="group_id",
         db_column_name="group_id",
         column_class_name="ForeignKey",
         column_class=ForeignKey,

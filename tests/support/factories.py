@@ -1,0 +1,273 @@
+"""Builders for test data that go through the public API (the same path users take)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from tkm.programmes.services import today
+
+_serial = itertools.count(1)
+_code = itertools.count(1)
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+REQUIRED_KINDS = ("proposal", "ktp", "sk_kelompok")
+
+RUBRIC_SCORES = {"business_feasibility": 4, "market": 4, "group_capacity": 3, "budget_fit": 4, "employment": 5}
+
+
+def nik(district: str = "137101", born: dt.date = dt.date(1985, 3, 12), female: bool = False) -> str:
+    """A valid NIK, unique within the test session."""
+    day = born.day + (40 if female else 0)
+    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{next(_serial) % 9999 + 1:04d}"
+
+
+def members(count: int = 10, district: str = "137101") -> list[dict[str, Any]]:
+    roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * (count - 3)
+    out = []
+    for i, role in enumerate(roles[:count]):
+        female = i % 2 == 0
+        out.append(
+            {
+                "nik": nik(district, dt.date(1980 + i % 20, 1 + i % 12, 1 + i % 27), female),
+                "name": f"Anggota {i + 1}",
+                "role": role,
+                "gender": "P" if female else "L",
+                "phone": f"0812{next(_serial):08d}",
+            }
+        )
+    return out
+
+
+def programme_body(**overrides: Any) -> dict[str, Any]:
+    code = f"TKM-T{next(_code):04d}"
+    body = {
+        "code": code,
+        "name": f"TKM Pemula uji {code}",
+        "workflow": "tkm-pemula",
+        "fiscal_year": 2020,
+        "budget_ceiling": 1_000_000_000,
+        "max_per_group": 25_000_000,
+        "min_members": 5,
+        "max_members": 20,
+        "regions": ["13"],
+        "opens_on": (today() - dt.timedelta(days=30)).isoformat(),
+        "closes_on": (today() + dt.timedelta(days=60)).isoformat(),
+        "components": {
+            "capital": {"max": 12_000_000},
+            "wages": {"max": 6_000_000, "daily_wage_max": 100_000},
+            "product_development": {"max": 4_000_000},
+            "marketing": {"max": 3_000_000},
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def budget(
+    capital: int = 10_000_000,
+    wages_days: int = 50,
+    daily_wage: int = 80_000,
+    product_development: int = 2_000_000,
+    marketing: int = 1_000_000,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "component": "capital",
+            "description": "Mesin jahit dan bahan kain",
+            "quantity": 1,
+            "unit": "paket",
+            "unit_cost": capital,
+        },
+        {
+            "component": "wages",
+            "description": "Upah penjahit",
+            "quantity": wages_days,
+            "unit": "hari",
+            "unit_cost": daily_wage,
+        },
+        {
+            "component": "product_development",
+            "description": "Desain dan label",
+            "quantity": 1,
+            "unit": "paket",
+            "unit_cost": product_development,
+        },
+        {
+            "component": "marketing",
+            "description": "Promosi pasar lokal",
+            "quantity": 1,
+            "unit": "paket",
+            "unit_cost": marketing,
+        },
+    ]
+
+
+def plan() -> dict[str, Any]:
+    return {
+        "summary": "Produksi masker kain dan sabun untuk pasar Padang.",
+        "products": [{"product": "masker", "unit": "pcs", "units_per_day": 200, "unit_cost": 2500, "unit_price": 5000}],
+        "market": "Apotek, pasar, dan sekolah di Kota Padang.",
+        "workers": 10,
+    }
+
+
+class World:
+    """One programme with an admin, an applicant with a group, and staff for region 13."""
+
+    def __init__(
+        self, api: Any, *, region: str = "13.71", programme: dict[str, Any] | None = None, member_count: int = 10
+    ) -> None:
+        self.api = api
+        self.client = api.client
+        self.admin = api.make_user("admin")
+        self.applicant = api.make_user("applicant", phone="081100000001")
+        self.reviewer = api.make_user("reviewer", ["13"], phone="081100000002")
+        self.approver = api.make_user("approver", ["13"], phone="081100000003")
+        self.finance = api.make_user("finance", ["13"])
+        self.programme = self.post("/api/v1/programmes", self.admin, programme or programme_body()).json()
+        self.group = self.make_group(self.applicant, region=region, member_count=member_count)
+
+    def post(self, path: str, user: dict[str, Any], body: Any = None, **kwargs: Any) -> Any:
+        headers = {**user["headers"], **kwargs.pop("headers", {})}
+        response = self.client.post(path, json=body, headers=headers, **kwargs)
+        return response
+
+    def get(self, path: str, user: dict[str, Any], **kwargs: Any) -> Any:
+        return self.client.get(path, headers=user["headers"], **kwargs)
+
+    def make_group(
+        self,
+        applicant: dict[str, Any],
+        region: str = "13.71",
+        member_count: int = 10,
+        member_list: list[dict[str, Any]] | None = None,
+        name: str = "Kelompok Maju Bersama",
+    ) -> dict:
+        body = {
+            "name": name,
+            "region": region,
+            "address": "Jl. Sudirman 1, Padang",
+            "products": ["masker", "sabun"],
+            "bank_account": {"bank": "BRI", "number": "002101000123567", "holder": "Kelompok Maju Bersama"},
+            "members": member_list
+            or members(
+                member_count,
+                district=region.replace(".", "") + "01" if region.count(".") == 1 else region.replace(".", ""),
+            ),
+        }
+        r = self.post("/api/v1/groups", applicant, body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def new_application(
+        self,
+        applicant: dict[str, Any] | None = None,
+        group: dict[str, Any] | None = None,
+        programme: str | None = None,
+        **budget_args: Any,
+    ) -> dict[str, Any]:
+        applicant = applicant or self.applicant
+        group = group or self.group
+        body = {
+            "programme": programme or self.programme["code"],
+            "group_id": group["id"],
+            "business_plan": plan(),
+            "budget": budget(**budget_args),
+        }
+        r = self.post("/api/v1/applications", applicant, body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def upload(
+        self,
+        app_id: int,
+        kind: str,
+        content: bytes = PDF_BYTES,
+        filename: str = "berkas.pdf",
+        user: dict[str, Any] | None = None,
+    ) -> Any:
+        user = user or self.applicant
+        return self.client.post(
+            f"/api/v1/applications/{app_id}/attachments",
+            headers=user["headers"],
+            files={"file": (filename, content, "application/pdf")},
+            data={"kind": kind},
+        )
+
+    def act(
+        self,
+        app_id: int,
+        action: str,
+        user: dict[str, Any],
+        body: dict[str, Any] | None = None,
+        version: int | None = None,
+    ) -> Any:
+        headers = {} if version is None else {"If-Match": f'"{version}"'}
+        return self.post(f"/api/v1/applications/{app_id}/actions/{action}", user, body or {}, headers=headers)
+
+    def app(self, app_id: int, user: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = self.get(f"/api/v1/applications/{app_id}", user or self.applicant)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def recommend_body(self, app: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "scores": dict(RUBRIC_SCORES),
+            "recommended_budget": dict(app["budget_totals"]),
+            "notes": "Layak didanai.",
+        }
+
+    # Standard paths through tkm-pemula.
+    def to_state(self, app_id: int, state: str) -> dict[str, Any]:
+        steps = {
+            "submitted": ["submitted"],
+            "in_review": ["submitted", "in_review"],
+            "revision_requested": ["submitted", "in_review", "revision_requested"],
+            "recommended": ["submitted", "in_review", "recommended"],
+            "not_recommended": ["submitted", "in_review", "not_recommended"],
+            "approved": ["submitted", "in_review", "recommended", "approved"],
+            "rejected": ["submitted", "in_review", "recommended", "rejected"],
+            "active": ["submitted", "in_review", "recommended", "approved", "active"],
+            "withdrawn": ["withdrawn"],
+            "completed": ["submitted", "in_review", "recommended", "approved", "active", "completed"],
+            "suspended": ["submitted", "in_review", "recommended", "approved", "active", "suspended"],
+        }
+        for target in steps.get(state, []):
+            self._step(app_id, target)
+        return self.app(app_id)
+
+    def _step(self, app_id: int, target: str) -> None:
+        app = self.app(app_id)
+        if target == "submitted":
+            for kind in REQUIRED_KINDS:
+                if kind not in {a["kind"] for a in app["attachments"]}:
+                    assert self.upload(app_id, kind).status_code == 201
+            r = self.act(app_id, "submit", self.applicant)
+        elif target == "in_review":
+            r = self.act(app_id, "start_review", self.reviewer, {"no_conflict_of_interest": True})
+        elif target == "revision_requested":
+            r = self.act(app_id, "request_revision", self.reviewer, {"notes": "Lengkapi foto usaha."})
+        elif target == "recommended":
+            r = self.act(app_id, "recommend", self.reviewer, self.recommend_body(app))
+        elif target == "not_recommended":
+            r = self.act(app_id, "not_recommend", self.reviewer, {"reasons": "Pasar belum jelas."})
+        elif target == "approved":
+            r = self.act(app_id, "approve", self.approver, {"notes": "Disetujui."})
+        elif target == "rejected":
+            r = self.act(app_id, "reject", self.approver, {"reasons": "Anggaran terbatas."})
+        elif target == "active":
+            assert self.upload(app_id, "agreement").status_code == 201
+            r = self.act(app_id, "sign_agreement", self.applicant)
+        elif target == "withdrawn":
+            r = self.act(app_id, "withdraw", self.applicant, {"reason": "Kelompok bubar."})
+        elif target == "completed":
+            r = self.act(app_id, "complete", self.reviewer, {"notes": "Selesai."})
+        elif target == "suspended":
+            r = self.act(app_id, "suspend", self.approver, {"reasons": "Laporan fiktif."})
+        else:
+            raise AssertionError(target)
+        assert r.status_code == 200, (target, r.text)

@@ -1,0 +1,125 @@
+"""/api/v1/applications, attachments and workflow actions (API.md: Applications, Workflow actions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.response import File
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from tkm.applications import attachments, services
+from tkm.applications.schemas import ApplicationIn, ApplicationPatch
+from tkm.auth.guards import provide_user
+from tkm.auth.roles import CurrentUser
+from tkm.core.errors import BadRequest, FieldError, ValidationProblem
+from tkm.core.i18n import _
+from tkm.core.pagination import page_params
+from tkm.core.params import IfMatch
+from tkm.workflow.engine import parse_if_match
+
+
+@dataclass
+class AttachmentForm:
+    file: UploadFile
+    kind: str
+
+
+class ApplicationController(Controller):
+    path = "/api/v1/applications"
+    tags = ["applications"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Start an application (draft) with business plan and budget")
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ApplicationIn]) -> dict[str, Any]:
+        return await services.create_application(user, data)
+
+    @get("/", summary="Applications you may see, filtered and paged")
+    async def list(
+        self,
+        user: NamedDependency[CurrentUser],
+        status: FromQuery[str | None] = None,
+        programme: FromQuery[str | None] = None,
+        region: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
+    ) -> dict[str, Any]:
+        return await services.list_applications(
+            user, page_params(page, per_page), status=status, programme=programme, region=region, q=q
+        )
+
+    @get("/{application_id:int}", summary="One application with history, allowed actions and rubric")
+    async def get_one(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> dict[str, Any]:
+        return await services.get_application(application_id, user)
+
+    @patch("/{application_id:int}", summary="Change the business plan or budget (draft or revision requested)")
+    async def update(
+        self,
+        user: NamedDependency[CurrentUser],
+        application_id: FromPath[int],
+        data: JSONBody[ApplicationPatch],
+        if_match: IfMatch = None,
+    ) -> dict[str, Any]:
+        return await services.patch_application(application_id, user, data, parse_if_match(if_match))
+
+    @post(
+        "/{application_id:int}/actions/{action:str}",
+        status_code=HTTP_200_OK,
+        summary="Run a workflow action (If-Match: the version you read)",
+    )
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        application_id: FromPath[int],
+        action: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> dict[str, Any]:
+        raw = await request.body()
+        body: Any = {}
+        if raw.strip():
+            try:
+                body = await request.json()
+            except Exception:
+                raise BadRequest(
+                    _("The request body is not valid JSON."),
+                    errors=[FieldError("body", _("The request body is not valid JSON."))],
+                ) from None
+        if not isinstance(body, dict):
+            raise ValidationProblem([FieldError("body", _("Send a JSON object."))])
+        return await services.act(application_id, action, user, body, parse_if_match(if_match))
+
+    @post(
+        "/{application_id:int}/attachments",
+        status_code=HTTP_201_CREATED,
+        summary="Upload an attachment (multipart: file, kind); PDF, JPEG or PNG by content, 10 MB max",
+    )
+    async def upload(
+        self, user: NamedDependency[CurrentUser], application_id: FromPath[int], data: MultipartBody[AttachmentForm]
+    ) -> dict[str, Any]:
+        try:
+            return await attachments.upload(application_id, user, data.kind, data.file.filename, data.file.file)
+        finally:
+            await data.file.close()
+
+
+class AttachmentController(Controller):
+    path = "/api/v1/attachments"
+    tags = ["applications"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @get("/{attachment_id:int}", summary="Download an attachment (same access as its application)")
+    async def download(self, user: NamedDependency[CurrentUser], attachment_id: FromPath[int]) -> File:
+        path, row = await attachments.open_for_download(attachment_id, user)
+        return File(
+            path=path,
+            filename=row["filename"],
+            media_type=row["content_type"],
+            content_disposition_type="attachment",
+            headers={"X-Content-Type-Options": "nosniff"},
+        )

@@ -1,0 +1,169 @@
+"""Attachments: PDF, JPEG or PNG recognised by their content, 10 MB at most, stored under random names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import anyio
+import filetype
+
+from tkm.applications import access
+from tkm.applications.tables import Attachment
+from tkm.auth.roles import CurrentUser, Role
+from tkm.core import audit, db
+from tkm.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    NotYours,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+)
+from tkm.core.i18n import _
+from tkm.core.settings import get_settings
+
+KINDS = ("proposal", "ktp", "sk_kelompok", "photo", "agreement", "receipt", "other")
+ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+#: Which kinds an applicant may add in which state (proposal documents before review, the signed
+#: agreement once approved, photos and receipts while the grant runs).
+KINDS_BY_STATE = {
+    "draft": KINDS,
+    "revision_requested": KINDS,
+    "approved": ("agreement", "photo", "other"),
+    "active": ("photo", "receipt", "other"),
+}
+CHUNK = 1024 * 1024
+
+
+def storage_dir() -> Path:
+    path = get_settings().data_dir / "attachments"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _safe_name(name: str | None) -> str:
+    base = os.path.basename((name or "").replace("\\", "/")).strip() or "file"
+    base = re.sub(r"[\x00-\x1f\x7f\"/]", "_", base)
+    return base[:200]
+
+
+def _copy_limited(source: BinaryIO, limit: int) -> tuple[Path, int, str, bytes]:
+    """Copy an upload to a temporary file, refusing it past ``limit`` bytes; returns path, size, sha256, head."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=storage_dir(), prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(_("Files may be at most %(mb)d MB.", mb=limit // (1024 * 1024)))
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp), size, digest.hexdigest(), head
+
+
+async def upload(
+    application_id: int, actor: CurrentUser, kind: str, filename: str | None, source: BinaryIO
+) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise ValidationProblem([FieldError("kind", _("Use one of: %(kinds)s.", kinds=", ".join(KINDS)))])
+    row = await access.load(application_id, actor)
+    if actor.role != Role.applicant:
+        raise Forbidden(_("Only the applicant adds attachments."))
+    if kind not in KINDS_BY_STATE.get(row["status"], ()):
+        raise Conflict(
+            _("A %(kind)s cannot be added while the application is %(state)s.", kind=kind, state=row["status"])
+        )
+    limit = get_settings().max_upload_bytes
+    tmp, size, sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
+    try:
+        if size == 0:
+            raise ValidationProblem([FieldError("file", _("The file is empty."))])
+        guessed = filetype.guess(head)
+        content_type = guessed.mime if guessed else None
+        if content_type not in ALLOWED_TYPES:
+            raise UnsupportedMediaType(
+                _(
+                    "Only PDF, JPEG and PNG files are accepted (this file looks like %(kind)s).",
+                    kind=content_type or _("an unknown type"),
+                ),
+                errors=[FieldError("file", _("Not a PDF, JPEG or PNG file."))],
+            )
+        key = secrets.token_hex(20) + ALLOWED_TYPES[content_type]
+        final = storage_dir() / key
+        os.replace(tmp, final)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with db.transaction():
+            # Re-read under the lock: the state may have moved on while the file was being copied.
+            current = await access.load(application_id, actor, lock=True)
+            if kind not in KINDS_BY_STATE.get(current["status"], ()):
+                raise Conflict(
+                    _(
+                        "A %(kind)s cannot be added while the application is %(state)s.",
+                        kind=kind,
+                        state=current["status"],
+                    )
+                )
+            rows = await Attachment.insert(
+                Attachment(
+                    application=application_id,
+                    kind=kind,
+                    filename=_safe_name(filename),
+                    content_type=content_type,
+                    size=size,
+                    sha256=sha256,
+                    storage_key=key,
+                    uploaded_by=actor.id,
+                    uploaded_at=now,
+                )
+            ).returning(Attachment.id)
+            await audit.record(
+                "attachment.added",
+                actor_id=actor.id,
+                actor=actor.email,
+                object_type="application",
+                object_id=application_id,
+                details={"kind": kind, "sha256": sha256, "size": size},
+            )
+    except BaseException:
+        final.unlink(missing_ok=True)  # nothing in the database points at it
+        raise
+    row = await Attachment.select().where(Attachment.id == rows[0]["id"]).first()
+    from tkm.applications.services import attachment_out
+
+    return attachment_out(row)
+
+
+async def open_for_download(attachment_id: int, actor: CurrentUser) -> tuple[Path, dict[str, Any]]:
+    row = await Attachment.select().where(Attachment.id == attachment_id).first()
+    if row is None:
+        raise NotFound(_("Attachment %(id)s not found.", id=attachment_id))
+    try:
+        await access.load(int(row["application"]), actor)
+    except NotFound:
+        raise NotYours(_("Attachment %(id)s not found.", id=attachment_id)) from None
+    path = storage_dir() / row["storage_key"]
+    if not path.is_file():
+        raise NotFound(_("The file of attachment %(id)s is missing.", id=attachment_id))
+    return path, row

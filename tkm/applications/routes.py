@@ -1,0 +1,3 @@
+from tkm.applications.api import ApplicationController, AttachmentController
+
+ROUTES = [ApplicationController, AttachmentController]

@@ -1,0 +1,3 @@
+from tkm.groups.api import GroupController
+
+ROUTES = [GroupController]
