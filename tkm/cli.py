@@ -23,10 +23,16 @@ VERIFIERS = [
 ]
 
 
-def _settings_or_exit() -> Any:
+def _settings_or_exit(check_workflows: bool = False) -> Any:
+    """The settings, or one line naming what is wrong (also a broken workflow file) and exit 2."""
+    from tkm.workflow.loader import WorkflowError, load_all
+
     try:
-        return get_settings()
-    except SettingsError as exc:
+        settings = get_settings()
+        if check_workflows:
+            load_all(settings.workflows_dir)
+        return settings
+    except (SettingsError, WorkflowError) as exc:
         click.echo(f"tkm: {exc}", err=True)
         sys.exit(2)
 
@@ -165,7 +171,7 @@ def verify() -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Web server processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the web server only."""
-    _settings_or_exit()
+    _settings_or_exit(check_workflows=True)
     import uvicorn
 
     uvicorn.run(
@@ -201,7 +207,7 @@ def _worker_argv(concurrency: int | None) -> list[str]:
 @click.option("--concurrency", default=None, type=int, help="Worker processes (default TKM_WORKER_CONCURRENCY)")
 def worker(concurrency: int | None) -> None:
     """Run a Celery worker (renders letters, sends mail, drains the outbox)."""
-    _settings_or_exit()
+    _settings_or_exit(check_workflows=True)
     from tkm.worker import celery_app
 
     celery_app.worker_main(argv=_worker_argv(concurrency))
@@ -233,7 +239,7 @@ def _wait_for_http(url: str, seconds: float) -> bool:
 @click.option("--no-demo", is_flag=True, help="Do not load demo data on the first run")
 def run(host: str, port: int, no_demo: bool) -> None:
     """Web + worker + scheduler in one (the embedded default). Ctrl-C stops all three."""
-    settings = _settings_or_exit()
+    settings = _settings_or_exit(check_workflows=True)
     applied = migrate_quietly()
     if applied:
         click.echo(f"Database ready ({settings.database_kind}, {len(applied)} migration(s) applied).")

@@ -236,7 +236,11 @@ class World:
             "completed": ["submitted", "in_review", "recommended", "approved", "active", "completed"],
             "suspended": ["submitted", "in_review", "recommended", "approved", "active", "suspended"],
         }
-        for target in steps.get(state, []):
+        path = steps.get(state, [])
+        current = self.app(app_id)["status"]
+        if current in path:  # already part of the way there
+            path = path[path.index(current) + 1 :]
+        for target in path:
             self._step(app_id, target)
         return self.app(app_id)
 

@@ -10,6 +10,15 @@ from tkm.groups.nik import NikError, parse_nik
 TODAY = dt.date(2026, 11, 29)
 
 
+@pytest.fixture(autouse=True)
+def english():
+    from tkm.core import i18n
+
+    token = i18n.set_language("en")
+    yield
+    i18n.reset_language(token)
+
+
 def test_a_real_padang_nik_is_read():
     info = parse_nik("1371015203850001", TODAY)  # Padang Selatan, woman born 12 March 1985
     assert info.district == "13.71.01"

@@ -363,7 +363,7 @@ async def list_applications(
     if region:
         conditions.append((Application.region == region) | Application.region.like(region + ".%"))
     if q:
-        conditions.append(Application.group_id.name.ilike(f"%{q.strip()}%"))
+        conditions.append(db.ilike(Application.group_id.name, f"%{q.strip()}%"))
     query = Application.select(
         Application.id,
         Application.status,

@@ -140,3 +140,8 @@ async def execute(sql: str, *args: Any) -> None:
 async def ping() -> bool:
     row = await fetch_one("SELECT 1 AS ok")
     return bool(row and row["ok"] == 1)
+
+
+def ilike(column: Any, pattern: str) -> Any:
+    """Case-insensitive LIKE: ILIKE on PostgreSQL; SQLite's LIKE already ignores ASCII case."""
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

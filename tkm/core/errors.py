@@ -64,7 +64,7 @@ class Problem(Exception):
         }
         if self.errors:
             data["errors"] = [e.as_dict() for e in self.errors]
-        data.update(self.extra)
+        data.update({k: v for k, v in self.extra.items() if k not in data})  # never shadow the RFC 9457 members
         return data
 
 

@@ -254,7 +254,7 @@ async def list_groups(
     elif not actor.sees_everything:
         conditions.append(actor.region_condition(Group.region))
     if q:
-        conditions.append(Group.name.ilike(f"%{q.strip()}%"))
+        conditions.append(db.ilike(Group.name, f"%{q.strip()}%"))
     if region:
         conditions.append((Group.region == region) | Group.region.like(region + ".%"))
     for cond in conditions:

@@ -218,8 +218,12 @@ async def stamp_submitted(ctx: TransitionContext) -> None:
 
 
 @effect("notify")
-async def notify_effect(ctx: TransitionContext, to: str, subject: str, body: str) -> None:
-    """Mail the applicant or the region's staff of a role; subject/body are message ids with %(…)s fields."""
+async def notify_effect(ctx: TransitionContext, to: str, subject: Any, body: Any) -> None:
+    """Mail the applicant, or the staff of one role covering the application's region.
+
+    ``subject`` and ``body`` are ``{id, en}`` tables in the workflow file with ``%(id)s``,
+    ``%(group)s`` and ``%(notes)s`` fields; mail goes out in Bahasa Indonesia.
+    """
     from tkm.notifications.services import notify
 
     recipients: list[str] = []
@@ -242,8 +246,15 @@ async def notify_effect(ctx: TransitionContext, to: str, subject: str, body: str
     }
     for email in recipients:
         await notify(
-            f"app-{ctx.application_id}-event-{ctx.event_id}-{email}", email, _(subject, **fields), _(body, **fields)
+            f"app-{ctx.application_id}-event-{ctx.event_id}-{email}",
+            email,
+            _text(subject) % fields,
+            _text(body) % fields,
         )
+
+
+def _text(value: Any) -> str:
+    return value["id"] if isinstance(value, dict) else str(value)
 
 
 @condition("on_approval")

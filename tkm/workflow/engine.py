@@ -181,7 +181,7 @@ async def perform(
                     action=action_name,
                     state=str(workflow.states[row["status"]].label),
                 ),
-                extra={"status": row["status"]},
+                extra={"current_status": row["status"]},
             )
         clean = _check_body(action, body, workflow)
         now = dt.datetime.now(dt.UTC)
