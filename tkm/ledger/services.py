@@ -680,9 +680,10 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
         if len(rows) < batch_size:
             break
         after = int(rows[-1]["seq"])
-    if current_sum:
+    broken = await verifier.finish()  # entries cut off the end first: the likelier cause of an unbalanced tail
+    if broken is None and current_sum:
         return _unbalanced(current_txn, last_entry, verifier.seq)
-    return await verifier.finish()
+    return broken
 
 
 def _unbalanced(txn_id: int | None, entry_id: Any, seq: int) -> hashchain.ChainBreak:
