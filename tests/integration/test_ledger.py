@@ -548,3 +548,11 @@ def test_the_chain_verifies_after_all_of_this(api):
     assert api.call(services.verify) is None
     debits, credits, unbalanced = ledger_sums(api)
     assert debits == credits > 0 and unbalanced == []
+
+
+def test_refusals_speak_indonesian_by_default_and_english_on_request(api, people, grant):
+    url = f"/api/v1/applications/{grant['id']}/funds-trail"
+    r = api.client.get(url, params={"format": "pdf"}, headers=people["auditor"]["headers"])
+    assert r.json()["detail"] == "Format pdf tidak dikenal; gunakan salah satu dari json, csv, xlsx."
+    r = api.client.get(url, params={"format": "pdf", "lang": "en"}, headers=people["auditor"]["headers"])
+    assert r.json()["detail"] == "Unknown format pdf; use one of json, csv, xlsx."
