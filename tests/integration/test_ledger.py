@@ -308,6 +308,74 @@ def test_unknown_application_is_404(api, people):
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_concurrent_commits_and_payments_never_overshoot(api, people):
+    """Row locks (PostgreSQL) and IMMEDIATE transactions (SQLite) serialise the checks with the postings."""
+    import asyncio
+
+    programme_id = make_programme(api, people["admin"], ceiling=10 * M)
+    apps = [make_application(api, people["applicant"], programme_id) for _ in range(5)]
+    approver, finance = actor(people["approver"]), actor(people["finance"])
+
+    async def attempt(fn, *args):
+        try:
+            await fn(*args)
+        except Conflict:
+            return "refused"
+        return "ok"
+
+    async def commit_race():
+        return await asyncio.gather(
+            *(attempt(services.commit_budget, a["id"], programme_id, {"capital": 3 * M}, approver) for a in apps)
+        )
+
+    outcomes = api.call(commit_race)
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 2
+    assert api.call(services.programme_committed, programme_id) == 9 * M
+    winner = apps[outcomes.index("ok")]["id"]
+
+    async def pay_race():
+        return await asyncio.gather(
+            *(attempt(services.record_payment, winner, "capital", M, f"TRF-{i}", finance) for i in range(5))
+        )
+
+    assert sorted(api.call(pay_race)) == ["ok"] * 3 + ["refused"] * 2
+    assert totals(api, winner)["components"]["capital"] == {"approved": 3 * M, "disbursed": 3 * M}
+
+
+def test_approvals_reversals_and_payments_side_by_side_do_not_deadlock(api, people):
+    """Every ledger command takes its locks in one order (application, audit head, programme, ledger head)."""
+    import asyncio
+
+    from tkm.workflow import engine
+
+    programme_id = make_programme(api, people["admin"], ceiling=1000 * M)
+    approver, finance = actor(people["approver"]), actor(people["finance"])
+    for _round in range(3):
+        pending = make_application(
+            api, people["applicant"], programme_id, status="recommended", recommended_budget={"capital": 5 * M}
+        )
+        committed = make_application(api, people["applicant"], programme_id)
+        paying = make_application(api, people["applicant"], programme_id)
+        commit = api.call(services.commit_budget, committed["id"], programme_id, {"wages": 4 * M}, approver)
+        api.call(services.commit_budget, paying["id"], programme_id, {"marketing": 4 * M}, approver)
+
+        async def side_by_side(pending_id, commit_id, paying_id):
+            return await asyncio.gather(
+                engine.perform(pending_id, "approve", approver, {}),
+                services.reverse(commit_id, "keputusan dibatalkan", approver),
+                services.record_payment(paying_id, "marketing", 2 * M, "TRF", finance),
+                services.record_report(
+                    paying_id, expenses={"other": 1}, revenue=0, reinvested=0, reference="r", actor=finance
+                ),
+            )
+
+        api.call(side_by_side, pending["id"], commit, paying["id"])
+        assert totals(api, pending["id"])["approved"] == 5 * M
+        assert totals(api, committed["id"])["approved"] == 0
+        assert totals(api, paying["id"])["disbursed"] == 2 * M
+    assert api.call(services.verify) is None
+
+
 # --- the approve action ---------------------------------------------------------------------------------------
 
 

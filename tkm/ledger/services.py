@@ -103,7 +103,10 @@ class _App:
 
 
 _APP_SQL = "SELECT id, programme, group_id FROM applications WHERE id = {}"
-_APP_LOCK_SQL = _APP_SQL + " FOR UPDATE"
+# NO KEY UPDATE, not UPDATE: the FOR KEY SHARE lock that a foreign key takes when another transaction inserts a
+# row pointing here (a ledger transaction referencing its programme, written before that transaction reaches
+# the programme lock) must not block us, or the two deadlock.
+_APP_LOCK_SQL = _APP_SQL + " FOR NO KEY UPDATE"
 
 
 async def _load_application(application_id: int, *, lock: bool) -> _App:
@@ -259,9 +262,10 @@ async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
 
 async def _ensure_funded(programme_id: int, actor: CurrentUser | None) -> dict[str, Any]:
     """Lock the programme and make its appropriation equal its current budget_ceiling."""
-    programme = await db.for_update(
-        Programme.select(Programme.id, Programme.code, Programme.budget_ceiling).where(Programme.id == programme_id)
-    ).first()
+    query = Programme.select(Programme.id, Programme.code, Programme.budget_ceiling).where(Programme.id == programme_id)
+    if not db.is_sqlite():  # see _APP_LOCK_SQL for why NO KEY UPDATE
+        query = query.lock_rows("NO KEY UPDATE")
+    programme = await query.first()
     if programme is None:
         raise NotFound(_("Programme %(id)s not found.", id=programme_id))
     funded = -await _balance(programme_account(programme_id, "appropriation").code)
