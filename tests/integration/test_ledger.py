@@ -213,6 +213,31 @@ def test_a_programme_never_commits_more_than_its_ceiling(api, people):
     assert figures["funded"] == 20 * M and figures["available"] == 0 and figures["committed"] == 20 * M
 
 
+def test_funding_follows_a_changed_ceiling_without_undoing_commitments(api, people):
+    from tkm.programmes.tables import Programme
+
+    programme_id = make_programme(api, people["admin"], ceiling=10 * M)
+    apps = [make_application(api, people["applicant"], programme_id) for _ in range(3)]
+    approver = actor(people["approver"])
+
+    def set_ceiling(amount):
+        api.call(Programme.update({Programme.budget_ceiling: amount}).where(Programme.id == programme_id).run)
+
+    api.call(services.commit_budget, apps[0]["id"], programme_id, {"capital": 8 * M}, approver)
+    set_ceiling(15 * M)  # raised: the difference becomes available
+    api.call(services.commit_budget, apps[1]["id"], programme_id, {"capital": 7 * M}, approver)
+    assert api.call(services.programme_totals, programme_id)["funded"] == 15 * M
+    set_ceiling(12 * M)  # lowered below what is committed: nothing more, and the commitments stand
+    problem = fails(api, services.commit_budget, apps[2]["id"], programme_id, {"capital": 1}, approver)
+    assert problem.title == "Programme budget exhausted"
+    figures = api.call(services.programme_totals, programme_id)
+    assert (figures["funded"], figures["committed"], figures["available"]) == (15 * M, 15 * M, 0)
+    commit = api.call(services._active_commit, apps[1]["id"])
+    api.call(services.reverse, commit, "dibatalkan", approver)  # released money above the new ceiling is removed
+    figures = api.call(services.programme_totals, programme_id)
+    assert (figures["funded"], figures["committed"], figures["available"]) == (12 * M, 8 * M, 4 * M)
+
+
 def test_a_budget_is_committed_once_unless_the_commitment_is_reversed(api, people, grant):
     app_id, approver = grant["id"], actor(people["approver"])
     first = api.call(services.commit_budget, app_id, grant["programme_id"], {"capital": 3 * M}, approver)

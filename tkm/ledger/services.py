@@ -260,17 +260,25 @@ async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
             )
 
 
-async def _ensure_funded(programme_id: int, actor: CurrentUser | None) -> dict[str, Any]:
-    """Lock the programme and make its appropriation equal its current budget_ceiling."""
+async def _lock_programme(programme_id: int) -> dict[str, Any]:
     query = Programme.select(Programme.id, Programme.code, Programme.budget_ceiling).where(Programme.id == programme_id)
     if not db.is_sqlite():  # see _APP_LOCK_SQL for why NO KEY UPDATE
         query = query.lock_rows("NO KEY UPDATE")
     programme = await query.first()
     if programme is None:
         raise NotFound(_("Programme %(id)s not found.", id=programme_id))
+    return programme
+
+
+async def _sync_funding(programme: dict[str, Any], actor: CurrentUser | None) -> None:
+    """Make the programme's appropriation follow its current budget_ceiling (the programme row is locked).
+
+    A lowered ceiling takes back only what is not committed; commitments already made stand, and the rest
+    is taken back as commitments are released.
+    """
+    programme_id = int(programme["id"])
     funded = -await _balance(programme_account(programme_id, "appropriation").code)
     available = await _balance(programme_account(programme_id, "available").code)
-    # A lowered ceiling releases only what is not committed; commitments already made stand.
     difference = max(int(programme["budget_ceiling"]) - funded, -available)
     if difference:
         txn = await _open(
@@ -281,7 +289,6 @@ async def _ensure_funded(programme_id: int, actor: CurrentUser | None) -> dict[s
             audit_details={"budget_ceiling": programme["budget_ceiling"], "change": difference},
         )
         await _write(txn, funding_legs(programme_id, difference))
-    return programme
 
 
 # --- the service API ----------------------------------------------------------------------------------------------
@@ -322,7 +329,8 @@ async def commit_budget(
             programme_id=programme_id,
             audit_details={"budget": budget, "total": total},
         )
-        programme = await _ensure_funded(programme_id, actor)
+        programme = await _lock_programme(programme_id)
+        await _sync_funding(programme, actor)
         available = await _balance(programme_account(programme_id, "available").code)
         if total > available:
             raise Conflict(
@@ -499,9 +507,12 @@ async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -
             reverses=transaction_id,
             audit_details={"reverses": transaction_id, "kind": original["kind"], "reason": reason.strip()},
         )
+        programme = None
         if original["kind"] == Kind.commit and original["programme"] is not None:
-            await _ensure_funded(int(original["programme"]), actor)  # lock order: the programme after the audit
+            programme = await _lock_programme(int(original["programme"]))  # lock order: after the audit event
         await _write(txn, reversal_legs(legs))
+        if programme is not None:
+            await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
         return int(txn["id"])
 
 
