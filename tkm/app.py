@@ -34,6 +34,7 @@ ROUTE_MODULES = [
     "tkm.programmes.routes",
     "tkm.groups.routes",
     "tkm.applications.routes",
+    "tkm.ledger.routes",
     "tkm.web.routes",
 ]
 

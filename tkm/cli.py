@@ -20,6 +20,7 @@ from tkm.core.settings import SettingsError, get_settings
 #: Checks run by ``tkm verify``: async callables returning a break (with a readable str) or None.
 VERIFIERS = [
     ("audit trail", "tkm.core.audit:verify"),
+    ("funds trail", "tkm.ledger.services:verify"),
 ]
 
 

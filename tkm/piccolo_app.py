@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "tkm.notifications.tables",
     "tkm.groups.tables",
     "tkm.applications.tables",
+    "tkm.ledger.tables",
 ]
 
 APP_CONFIG = AppConfig(

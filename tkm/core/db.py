@@ -108,12 +108,36 @@ async def transaction() -> AsyncIterator[None]:
             async with engine.transaction(transaction_type=TransactionType.immediate):
                 yield
         else:
-            async with engine.transaction():
+            async with _postgres_transaction(engine):
                 yield
     finally:
         _after_commit.reset(token)
     for hook in hooks:
         await hook()
+
+
+@asynccontextmanager
+async def _postgres_transaction(engine: Engine) -> AsyncIterator[None]:
+    """``engine.transaction()``, except that a COMMIT that fails still gives the connection back.
+
+    A COMMIT can fail on PostgreSQL (a deferred constraint trigger, e.g. the ledger's balance check, or a
+    serialization failure). Piccolo 1.38's ``__aexit__`` then raises before releasing the connection to the
+    pool and resetting ``current_transaction``, so the pool leaks a connection on every such failure.
+    """
+    txn: Any = engine.transaction()
+    await txn.__aenter__()
+    try:
+        yield
+    except BaseException as exc:
+        await txn.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    try:
+        await txn.commit()
+    except BaseException as exc:
+        txn._rolled_back = True  # the server ended the transaction when COMMIT failed; release, do not roll back
+        await txn.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await txn.__aexit__(None, None, None)
 
 
 def for_update(query: Query) -> Query:

@@ -1,0 +1,112 @@
+"""GET /api/v1/applications/{id}/funds-trail (API.md, Funds trail): JSON, or a CSV / XLSX download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import Stream
+
+from tkm.auth.guards import provide_user
+from tkm.auth.roles import CurrentUser
+from tkm.ledger import exports, services
+
+
+class TrailLineOut(msgspec.Struct):
+    at: str
+    kind: str
+    component: str
+    amount: int
+    reference: str
+    actor: str
+    balance_after: int
+    transaction_id: int
+    reverses: int | None
+    notes: str
+
+
+class ComponentTotalsOut(msgspec.Struct):
+    approved: int
+    disbursed: int
+
+
+class TotalsOut(msgspec.Struct):
+    approved: int
+    disbursed: int
+    spent: int
+    revenue: int
+    reinvested: int
+    unspent: int
+    components: dict[str, ComponentTotalsOut]
+    expenses: dict[str, int]
+
+
+class FundsTrailOut(msgspec.Struct):
+    application_id: int
+    entries: list[TrailLineOut]
+    totals: TotalsOut
+
+
+DESCRIPTION = """\
+Every movement of this application's money, oldest first. Entries are never edited or deleted;
+a correction is a `reversal` line (with `reverses` = the transaction it undoes and a negative amount).
+
+Line kinds: `commit` (approved budget, per component), `payment` (paid to the group, per component),
+`report_expense` (by category), `report_revenue`, `report_reinvestment`, `reversal`.
+
+`amount` is integer rupiah, positive for what happened and negative when a reversal undoes it.
+
+**`balance_after`** is the group's unspent grant money after the line: everything paid to the group so far
+minus everything it reported spending (payments add, expenses subtract, reversals undo; commitments,
+revenue and reinvestment leave it unchanged). The last line's `balance_after` equals `totals.unspent`.
+
+`totals`: `approved`, `disbursed`, `spent`, `revenue`, `reinvested`, `unspent` (= disbursed − spent),
+plus `components` (`approved`/`disbursed` per component) and `expenses` (per category).
+
+`?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs);
+`?format=xlsx` returns a workbook with a "Funds trail" and a "Totals" sheet. Another format is 415.
+Who may read it: the applicant (own applications), reviewers, approvers and finance staff of the
+region, auditors and admins; anyone else gets 404.
+"""
+
+
+class FundsTrailController(Controller):
+    path = "/api/v1/applications"
+    tags = ["funds trail"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @get(
+        "/{application_id:int}/funds-trail",
+        summary="Funds trail of an application (JSON, CSV or XLSX)",
+        description=DESCRIPTION,
+    )
+    async def funds_trail(
+        self,
+        user: NamedDependency[CurrentUser],
+        application_id: FromPath[int],
+        format: FromQuery[str | None] = None,
+    ) -> Response[FundsTrailOut]:
+        kind = exports.check_format(format)
+        bound = await services.readable_trail(application_id, user)
+        if kind == "csv":
+            return Stream(  # type: ignore[return-value]
+                exports.csv_chunks(application_id, bound),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": exports.disposition(application_id, "csv")},
+            )
+        if kind == "xlsx":
+            workbook = await exports.xlsx_file(application_id, bound)
+            return Stream(  # type: ignore[return-value]
+                exports.file_chunks(workbook),
+                media_type=exports.XLSX_MEDIA_TYPE,
+                headers={"Content-Disposition": exports.disposition(application_id, "xlsx")},
+            )
+        body: dict[str, Any] = {
+            "application_id": application_id,
+            "entries": [line async for line in services.trail(application_id, up_to_seq=bound)],
+            "totals": await services.totals(application_id, up_to_seq=bound),
+        }
+        return Response(body)

@@ -1,0 +1,24 @@
+"""Workflow effects of the ledger: ``commit_budget`` (after ``approve_recommended_budget``)."""
+
+from __future__ import annotations
+
+from tkm.ledger import services
+from tkm.workflow.engine import TransitionContext
+from tkm.workflow.registry import effect
+
+
+@effect("commit_budget")
+async def commit_budget(ctx: TransitionContext) -> None:
+    """Commit the approved budget in the funds trail, in the approval's own transaction.
+
+    Reads ``ctx.results["approved_budget"]``, left there by ``approve_recommended_budget``, which must
+    come first in the action's effects. A programme without enough budget left refuses the approval (409).
+    """
+    if "approved_budget" not in ctx.results:
+        raise RuntimeError(
+            f"workflow {ctx.workflow.name}: action {ctx.action.name}: the commit_budget effect needs "
+            "approve_recommended_budget before it"
+        )
+    budget = {k: int(v) for k, v in ctx.results["approved_budget"].items() if v}
+    txn_id = await services.commit_budget(ctx.application_id, int(ctx.application["programme"]), budget, ctx.actor)
+    ctx.results["commit_transaction"] = txn_id

@@ -1,0 +1,3 @@
+from tkm.ledger.api import FundsTrailController
+
+ROUTES = [FundsTrailController]

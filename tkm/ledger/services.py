@@ -1,0 +1,705 @@
+"""The funds trail: post balanced, hash-chained ledger transactions; read totals and trails.
+
+The chart of accounts and the legs of every posting are in ``tkm.ledger.accounts``
+(balance = debits − credits; an entry's amount is > 0 for a debit, < 0 for a credit).
+
+Every function that writes runs inside ``db.transaction()`` and joins the caller's
+transaction when there is one, so a workflow action's state change, history,
+audit event and ledger entries commit together. These services trust their
+caller for *who may* move money (the workflow engine and the disbursement
+services check roles and access); they enforce *whether* money may move:
+
+- every transaction balances (here, and on PostgreSQL again at COMMIT by a
+  deferred constraint trigger);
+- a programme never commits more than its ``budget_ceiling`` (its ``available``
+  account never goes below zero), and a component never pays out more than was
+  approved (``committed`` never goes below zero);
+- entries are never changed: corrections are reversals (one per transaction,
+  a unique index), and triggers refuse UPDATE/DELETE on both engines;
+- each entry is a link of the ``ledger`` hash chain; ``verify()`` walks it.
+
+Locks are taken in one order everywhere, so concurrent commands cannot
+deadlock on PostgreSQL: the application row, then the audit chain head (by
+writing the audit event), then the programme row, then the ledger chain head.
+The workflow engine follows the same order (it locks the application and
+audits before running effects). SQLite's IMMEDIATE transactions serialise
+writers instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tkm.auth.roles import CurrentUser
+from tkm.core import audit, db, hashchain
+from tkm.core.errors import Conflict, FieldError, NotFound, ValidationProblem
+from tkm.core.i18n import N_, _
+from tkm.core.money import rupiah
+from tkm.ledger.accounts import (
+    EXPENSE_CATEGORIES,
+    MAX_AMOUNT,
+    NON_NEGATIVE,
+    TRAIL_ACCOUNTS,
+    Account,
+    Kind,
+    Leg,
+    application_account,
+    commit_legs,
+    funding_legs,
+    is_balanced,
+    payment_legs,
+    programme_account,
+    report_legs,
+    reversal_legs,
+    summarise,
+    trail_line,
+)
+from tkm.ledger.tables import LedgerEntry, LedgerTransaction
+from tkm.programmes.schemas import COMPONENTS
+from tkm.programmes.tables import Programme
+
+CHAIN = "ledger"
+BUDGET_EXHAUSTED = N_("Programme budget exhausted")
+OVER_APPROVED = N_("More than approved")
+
+
+# --- input checks --------------------------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _amount_error(value: Any, *, allow_zero: bool) -> str | None:
+    if not _is_int(value):
+        return _("Must be a whole number of rupiah.")
+    if value < 0 or (value == 0 and not allow_zero):
+        return _("Must be zero or more.") if allow_zero else _("Must be more than zero.")
+    if value > MAX_AMOUNT:
+        return _("Must be at most %(max)s.", max=rupiah(MAX_AMOUNT))
+    return None
+
+
+def _check_reference(value: Any, errors: list[FieldError], field: str = "reference") -> str:
+    if not isinstance(value, str):
+        errors.append(FieldError(field, _("Must be text.")))
+        return ""
+    if len(value) > 200:
+        errors.append(FieldError(field, _("At most %(n)d characters.", n=200)))
+    return value.strip()
+
+
+# --- reading rows -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _App:
+    id: int
+    programme_id: int
+    group_id: int
+
+
+_APP_SQL = "SELECT id, programme, group_id FROM applications WHERE id = {}"
+# NO KEY UPDATE, not UPDATE: the FOR KEY SHARE lock that a foreign key takes when another transaction inserts a
+# row pointing here (a ledger transaction referencing its programme, written before that transaction reaches
+# the programme lock) must not block us, or the two deadlock.
+_APP_LOCK_SQL = _APP_SQL + " FOR NO KEY UPDATE"
+
+
+async def _load_application(application_id: int, *, lock: bool) -> _App:
+    if not _is_int(application_id):
+        raise ValidationProblem([FieldError("application_id", _("Must be a whole number."))])
+    row = await db.fetch_one(_APP_LOCK_SQL if lock and not db.is_sqlite() else _APP_SQL, application_id)
+    if row is None:
+        raise NotFound(_("Application %(id)s not found.", id=application_id))
+    return _App(int(row["id"]), int(row["programme"]), int(row["group_id"]))
+
+
+def _sum(expr: str) -> str:
+    """SUM as a BIGINT on both engines (PostgreSQL's SUM(bigint) is numeric)."""
+    return f"CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"
+
+
+async def _balance(code: str) -> int:
+    row = await db.fetch_one(
+        f"SELECT {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608 - constant SQL
+        "JOIN ledger_accounts a ON a.id = e.account WHERE a.code = {}",
+        code,
+    )
+    return int(row["balance"]) if row else 0
+
+
+# --- posting ------------------------------------------------------------------------------------------------------
+
+
+def _entry_fields(txn: dict[str, Any], account_code: str, amount: int, application_id: int | None) -> dict[str, Any]:
+    """What an entry's hash covers: the entry and every field of its transaction (one place for write and verify)."""
+    return {
+        "txn": {
+            "id": txn["id"],
+            "kind": txn["kind"],
+            "application": txn["application"],
+            "programme": txn["programme"],
+            "component": txn["component"],
+            "reference": txn["reference"],
+            "memo": txn["memo"],
+            "reverses": txn["reverses"],
+            "actor_id": txn["actor_id"],
+            "actor": txn["actor"],
+            "actor_name": txn["actor_name"],
+            "at": txn["at"],
+        },
+        "account": account_code,
+        "amount": amount,
+        "application": application_id,
+    }
+
+
+async def _account_ids(accounts: Sequence[Account]) -> dict[str, int]:
+    now = dt.datetime.now(dt.UTC)
+    unique = {a.code: a for a in accounts}
+    for account in unique.values():
+        await db.execute(
+            "INSERT INTO ledger_accounts (code, owner_kind, owner_id, name, component, created_at) "
+            "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (code) DO NOTHING",
+            account.code,
+            account.owner_kind,
+            account.owner_id,
+            account.name,
+            account.component,
+            now,
+        )
+    ids: dict[str, int] = {}
+    for code in unique:
+        row = await db.fetch_one("SELECT id FROM ledger_accounts WHERE code = {}", code)
+        assert row is not None
+        ids[code] = int(row["id"])
+    return ids
+
+
+async def _open(
+    kind: Kind,
+    *,
+    actor: CurrentUser | None,
+    application_id: int | None = None,
+    programme_id: int | None = None,
+    component: str = "",
+    reference: str = "",
+    memo: str = "",
+    reverses: int | None = None,
+    audit_details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a transaction's header and its audit event; the entries follow with ``_write``."""
+    txn = {
+        "kind": str(kind),
+        "application": application_id,
+        "programme": programme_id,
+        "component": component,
+        "reference": reference,
+        "memo": memo,
+        "reverses": reverses,
+        "actor_id": actor.id if actor else None,
+        "actor": actor.email if actor else "system",
+        "actor_name": actor.name if actor else "system",
+        "at": dt.datetime.now(dt.UTC),
+    }
+    rows = await LedgerTransaction.insert(
+        LedgerTransaction(
+            kind=txn["kind"],
+            application=application_id,
+            programme=programme_id,
+            component=component,
+            reference=reference,
+            memo=memo,
+            reverses=reverses,
+            actor_id=txn["actor_id"],
+            actor=txn["actor"],
+            actor_name=txn["actor_name"],
+            at=txn["at"],
+        )
+    ).returning(LedgerTransaction.id)
+    txn["id"] = int(rows[0]["id"])
+    await audit.record(
+        f"ledger.{kind}",
+        actor_id=txn["actor_id"],
+        actor=txn["actor"],
+        object_type="ledger_transaction",
+        object_id=txn["id"],
+        details={"application": application_id, "programme": programme_id, **(audit_details or {})},
+    )
+    return txn
+
+
+async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
+    """Append the entries (each a link of the hash chain), then re-check the accounts that may not go negative."""
+    if not is_balanced(legs):  # a programming error: every *_legs() builder balances
+        raise RuntimeError(f"ledger transaction {txn['id']} does not balance: {legs}")
+    ids = await _account_ids([account for account, _amount in legs])
+    for account, amount in legs:
+        entry_application = txn["application"]
+        link = await hashchain.append(CHAIN, _entry_fields(txn, account.code, amount, entry_application))
+        await LedgerEntry.insert(
+            LedgerEntry(
+                seq=link.seq,
+                txn=txn["id"],
+                account=ids[account.code],
+                amount=amount,
+                application_id=entry_application,
+                prev_hash=link.prev_hash,
+                hash=link.hash,
+            )
+        )
+    for code in sorted({a.code for a, _amount in legs if a.name in NON_NEGATIVE}):
+        balance = await _balance(code)
+        if balance < 0:  # the services check first with a clearer message; this is the last line of defence
+            raise Conflict(
+                _("This would take account %(code)s below zero (%(balance)s).", code=code, balance=rupiah(balance))
+            )
+
+
+async def _lock_programme(programme_id: int) -> dict[str, Any]:
+    query = Programme.select(Programme.id, Programme.code, Programme.budget_ceiling).where(Programme.id == programme_id)
+    if not db.is_sqlite():  # see _APP_LOCK_SQL for why NO KEY UPDATE
+        query = query.lock_rows("NO KEY UPDATE")
+    programme = await query.first()
+    if programme is None:
+        raise NotFound(_("Programme %(id)s not found.", id=programme_id))
+    return programme
+
+
+async def _sync_funding(programme: dict[str, Any], actor: CurrentUser | None) -> None:
+    """Make the programme's appropriation follow its current budget_ceiling (the programme row is locked).
+
+    A lowered ceiling takes back only what is not committed; commitments already made stand, and the rest
+    is taken back as commitments are released.
+    """
+    programme_id = int(programme["id"])
+    funded = -await _balance(programme_account(programme_id, "appropriation").code)
+    available = await _balance(programme_account(programme_id, "available").code)
+    difference = max(int(programme["budget_ceiling"]) - funded, -available)
+    if difference:
+        txn = await _open(
+            Kind.funding,
+            actor=actor,
+            programme_id=programme_id,
+            reference=f"budget_ceiling {programme['budget_ceiling']}",
+            audit_details={"budget_ceiling": programme["budget_ceiling"], "change": difference},
+        )
+        await _write(txn, funding_legs(programme_id, difference))
+
+
+# --- the service API ----------------------------------------------------------------------------------------------
+
+
+async def commit_budget(
+    application_id: int, programme_id: int, budget: dict[str, int], actor: CurrentUser | None
+) -> int:
+    """Commit an approved budget ``{component: rupiah}`` against the programme; returns the transaction id.
+
+    409 when the application already has a commitment that was not reversed, or when the programme's
+    remaining budget is smaller than the total ("programme budget exhausted").
+    """
+    errors: list[FieldError] = []
+    if not isinstance(budget, dict) or not budget:
+        errors.append(FieldError("budget", _("Give an amount in rupiah for at least one component.")))
+    else:
+        for component, amount in budget.items():
+            if component not in COMPONENTS:
+                errors.append(FieldError(f"budget.{component}", _("Unknown component %(name)s.", name=component)))
+            elif problem := _amount_error(amount, allow_zero=False):
+                errors.append(FieldError(f"budget.{component}", problem))
+    if errors:
+        raise ValidationProblem(errors)
+    total = sum(budget.values())
+    async with db.transaction():
+        app = await _load_application(application_id, lock=True)
+        if app.programme_id != programme_id:
+            raise ValidationProblem(
+                [FieldError("programme_id", _("Application %(id)s is not in this programme.", id=application_id))]
+            )
+        if await _active_commit(application_id) is not None:
+            raise Conflict(_("The budget of application %(id)s is already committed.", id=application_id))
+        txn = await _open(
+            Kind.commit,
+            actor=actor,
+            application_id=application_id,
+            programme_id=programme_id,
+            audit_details={"budget": budget, "total": total},
+        )
+        programme = await _lock_programme(programme_id)
+        await _sync_funding(programme, actor)
+        available = await _balance(programme_account(programme_id, "available").code)
+        if total > available:
+            raise Conflict(
+                _(
+                    "Programme %(code)s budget exhausted: %(available)s is left, this approval needs %(total)s.",
+                    code=programme["code"],
+                    available=rupiah(available),
+                    total=rupiah(total),
+                ),
+                title=BUDGET_EXHAUSTED,
+                extra={"available": available, "needed": total},
+            )
+        await _write(txn, commit_legs(programme_id, application_id, budget))
+        return int(txn["id"])
+
+
+async def _active_commit(application_id: int) -> int | None:
+    row = await db.fetch_one(
+        "SELECT t.id FROM ledger_transactions t WHERE t.application = {} AND t.kind = 'commit' "
+        "AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses = t.id) ORDER BY t.id DESC LIMIT 1",
+        application_id,
+    )
+    return int(row["id"]) if row else None
+
+
+async def record_payment(
+    application_id: int, component: str, amount: int, reference: str, actor: CurrentUser | None
+) -> int:
+    """Pay ``amount`` of an approved ``component`` to the group; returns the transaction id.
+
+    409 when it would pay out more than was approved for the component.
+    """
+    errors: list[FieldError] = []
+    if component not in COMPONENTS:
+        errors.append(FieldError("component", _("Unknown component %(name)s.", name=component)))
+    if problem := _amount_error(amount, allow_zero=False):
+        errors.append(FieldError("amount", problem))
+    reference = _check_reference(reference, errors)
+    if errors:
+        raise ValidationProblem(errors)
+    async with db.transaction():
+        app = await _load_application(application_id, lock=True)
+        committed = await _balance(application_account(application_id, "committed", component).code)
+        if amount > committed:
+            disbursed = await _balance(application_account(application_id, "disbursed", component).code)
+            raise Conflict(
+                _(
+                    "Paying %(amount)s of %(component)s would exceed the approved amount: "
+                    "approved %(approved)s, already paid %(paid)s.",
+                    amount=rupiah(amount),
+                    component=component,
+                    approved=rupiah(committed + disbursed),
+                    paid=rupiah(disbursed),
+                ),
+                title=OVER_APPROVED,
+                errors=[FieldError("amount", _("At most %(max)s.", max=rupiah(committed)))],
+            )
+        txn = await _open(
+            Kind.payment,
+            actor=actor,
+            application_id=application_id,
+            programme_id=app.programme_id,
+            component=component,
+            reference=reference,
+            audit_details={"component": component, "amount": amount, "reference": reference},
+        )
+        await _write(txn, payment_legs(application_id, app.group_id, component, amount))
+        return int(txn["id"])
+
+
+async def record_report(
+    application_id: int,
+    *,
+    expenses: dict[str, int],
+    revenue: int,
+    reinvested: int,
+    reference: str,
+    actor: CurrentUser | None,
+) -> int:
+    """Post an accepted report's expenses (by category), sales revenue and reinvestment; returns the transaction id.
+
+    Zero amounts are skipped; a report with nothing to post is 422 (callers skip empty reports).
+    """
+    errors: list[FieldError] = []
+    if not isinstance(expenses, dict):
+        errors.append(FieldError("expenses", _("Give amounts by category.")))
+        expenses = {}
+    for category, amount in expenses.items():
+        if category not in EXPENSE_CATEGORIES:
+            errors.append(
+                FieldError(
+                    f"expenses.{category}",
+                    _("Unknown category; use one of %(names)s.", names=", ".join(EXPENSE_CATEGORIES)),
+                )
+            )
+        elif problem := _amount_error(amount, allow_zero=True):
+            errors.append(FieldError(f"expenses.{category}", problem))
+    for name, value in (("revenue", revenue), ("reinvested", reinvested)):
+        if problem := _amount_error(value, allow_zero=True):
+            errors.append(FieldError(name, problem))
+    reference = _check_reference(reference, errors)
+    if errors:
+        raise ValidationProblem(errors)
+    if not any(expenses.values()) and not revenue and not reinvested:
+        raise ValidationProblem([FieldError("expenses", _("The report has no amounts to post."))])
+    async with db.transaction():
+        app = await _load_application(application_id, lock=True)
+        txn = await _open(
+            Kind.report,
+            actor=actor,
+            application_id=application_id,
+            programme_id=app.programme_id,
+            reference=reference,
+            audit_details={"expenses": expenses, "revenue": revenue, "reinvested": reinvested, "reference": reference},
+        )
+        await _write(txn, report_legs(app.group_id, expenses, revenue, reinvested))
+        return int(txn["id"])
+
+
+async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -> int:
+    """Undo a transaction with a new one that flips every entry; returns the reversal's id.
+
+    409 for a transaction already reversed, a reversal, programme funding, or a commitment that was
+    partly paid (reverse the payments first).
+    """
+    errors: list[FieldError] = []
+    if not _is_int(transaction_id):
+        errors.append(FieldError("transaction_id", _("Must be a whole number.")))
+    if not isinstance(reason, str) or not reason.strip():
+        errors.append(FieldError("reason", _("Say why the transaction is reversed.")))
+    elif len(reason) > 2000:
+        errors.append(FieldError("reason", _("At most %(n)d characters.", n=2000)))
+    if errors:
+        raise ValidationProblem(errors)
+    async with db.transaction():
+        original = await LedgerTransaction.select().where(LedgerTransaction.id == transaction_id).first()
+        if original is None:
+            raise NotFound(_("Ledger transaction %(id)s not found.", id=transaction_id))
+        if original["application"] is not None:
+            await _load_application(int(original["application"]), lock=True)  # serialises reversals of one grant
+        if original["kind"] == Kind.reversal:
+            raise Conflict(_("Transaction %(id)s is itself a reversal; it cannot be reversed.", id=transaction_id))
+        if original["kind"] == Kind.funding:
+            raise Conflict(_("Programme funding follows the budget ceiling; it is not reversed."))
+        done = (
+            await LedgerTransaction.select(LedgerTransaction.id)
+            .where(LedgerTransaction.reverses == transaction_id)
+            .first()
+        )
+        if done is not None:
+            raise Conflict(
+                _("Transaction %(id)s was already reversed by %(by)s.", id=transaction_id, by=done["id"]),
+                extra={"reversed_by": done["id"]},
+            )
+        legs = await _legs_of(transaction_id)
+        for account, amount in legs:
+            if account.name == "committed" and amount > 0:
+                left = await _balance(account.code)
+                if left < amount:
+                    raise Conflict(
+                        _(
+                            "%(component)s of this commitment was already paid out; reverse the payments first.",
+                            component=account.component,
+                        )
+                    )
+        txn = await _open(
+            Kind.reversal,
+            actor=actor,
+            application_id=original["application"],
+            programme_id=original["programme"],
+            component=original["component"],
+            reference=original["reference"],
+            memo=reason.strip(),
+            reverses=transaction_id,
+            audit_details={"reverses": transaction_id, "kind": original["kind"], "reason": reason.strip()},
+        )
+        programme = None
+        if original["kind"] == Kind.commit and original["programme"] is not None:
+            programme = await _lock_programme(int(original["programme"]))  # lock order: after the audit event
+        await _write(txn, reversal_legs(legs))
+        if programme is not None:
+            await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
+        return int(txn["id"])
+
+
+async def _legs_of(transaction_id: int) -> list[Leg]:
+    rows = await db.fetch(
+        "SELECT a.owner_kind, a.owner_id, a.name, a.component, e.amount FROM ledger_entries e "
+        "JOIN ledger_accounts a ON a.id = e.account WHERE e.txn = {} ORDER BY e.seq",
+        transaction_id,
+    )
+    return [
+        (Account(r["owner_kind"], int(r["owner_id"]), r["name"], r["component"] or ""), int(r["amount"])) for r in rows
+    ]
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+
+async def readable_trail(application_id: int, actor: CurrentUser) -> int:
+    """404 unless ``actor`` may see the application (same rules as the application itself); returns the bound
+    (``last_seq()``) to read its trail and totals up to, so both describe the same moment."""
+    from tkm.applications import access
+
+    await access.load(application_id, actor)
+    return await last_seq()
+
+
+async def last_seq() -> int:
+    """The newest entry's position in the chain: a consistent upper bound for a trail and its totals."""
+    seq, _hash = await hashchain.head_of(CHAIN)
+    return seq
+
+
+async def totals(application_id: int, *, up_to_seq: int | None = None) -> dict[str, Any]:
+    """``approved, disbursed, spent, revenue, reinvested, unspent`` (unspent = disbursed − spent), integer rupiah,
+    plus ``components: {component: {approved, disbursed}}`` and ``expenses: {category: amount}``."""
+    bound = "" if up_to_seq is None else " AND e.seq <= {}"
+    args: list[Any] = [application_id] + ([] if up_to_seq is None else [up_to_seq])
+    rows = await db.fetch(
+        f"SELECT a.name, a.component, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
+        "JOIN ledger_accounts a ON a.id = e.account WHERE e.application_id = {}"
+        + bound
+        + " GROUP BY a.name, a.component",
+        *args,
+    )
+    return summarise((r["name"], r["component"] or "", int(r["balance"])) for r in rows)
+
+
+async def programme_committed(programme_id: int) -> int:
+    """Rupiah committed to approved applications of the programme (net of reversals), paid or not."""
+    appropriation = await _balance(programme_account(programme_id, "appropriation").code)
+    available = await _balance(programme_account(programme_id, "available").code)
+    return -appropriation - available
+
+
+async def programme_totals(programme_id: int) -> dict[str, int]:
+    """Money of a programme for the dashboard: funded, committed, available, disbursed, spent, revenue, reinvested."""
+    rows = await db.fetch(
+        f"SELECT a.name, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
+        "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+        "WHERE t.programme = {} GROUP BY a.name",
+        programme_id,
+    )
+    balances = {r["name"]: int(r["balance"]) for r in rows}
+    return {
+        "funded": -balances.get("appropriation", 0),
+        "committed": -balances.get("appropriation", 0) - balances.get("available", 0),
+        "available": balances.get("available", 0),
+        "disbursed": balances.get("disbursed", 0),
+        "spent": balances.get("expense", 0),
+        "revenue": -balances.get("revenue", 0),
+        "reinvested": balances.get("reinvestment", 0),
+    }
+
+
+async def trail(
+    application_id: int, *, up_to_seq: int | None = None, batch_size: int = 500
+) -> AsyncIterator[dict[str, Any]]:
+    """The funds trail of an application, oldest first, read in batches (keyset on the chain sequence).
+
+    Each line: ``at, kind, component, amount, reference, actor, balance_after`` plus ``transaction_id``,
+    ``reverses`` and ``notes``. ``balance_after`` is the group's unspent grant money after the line:
+    paid to the group so far minus what it reported spending (it ends at ``totals()["unspent"]``).
+    """
+    bound = await last_seq() if up_to_seq is None else up_to_seq
+    names = ", ".join(f"'{name}'" for name in TRAIL_ACCOUNTS)
+    after = 0
+    running = 0
+    while True:
+        rows = await db.fetch(
+            "SELECT e.seq, e.amount, e.txn, a.name, a.component, t.kind, t.reference, t.reverses, t.memo, "  # noqa: S608
+            "t.actor_name, t.at, o.kind AS reversed_kind FROM ledger_entries e "
+            "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+            "LEFT JOIN ledger_transactions o ON o.id = t.reverses "
+            f"WHERE e.application_id = {{}} AND e.seq > {{}} AND e.seq <= {{}} AND a.name IN ({names}) "
+            "ORDER BY e.seq LIMIT {}",
+            application_id,
+            after,
+            bound,
+            batch_size,
+        )
+        for r in rows:
+            line = trail_line(r["kind"], r["name"], int(r["amount"]), r["reversed_kind"])
+            if line is None:
+                continue
+            running += line.unspent_delta
+            yield {
+                "at": _as_datetime(r["at"]).isoformat(),
+                "kind": line.kind,
+                "component": r["component"] or "",
+                "amount": line.amount,
+                "reference": r["reference"] or "",
+                "actor": r["actor_name"] or "",
+                "balance_after": running,
+                "transaction_id": int(r["txn"]),
+                "reverses": int(r["reverses"]) if r["reverses"] is not None else None,
+                "notes": r["memo"] or "",
+            }
+        if len(rows) < batch_size:
+            return
+        after = int(rows[-1]["seq"])
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    """Timestamps as aware datetimes on both engines (raw SQLite rows may carry text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+# --- integrity ----------------------------------------------------------------------------------------------------
+
+
+async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
+    """Walk the ledger hash chain in order, a batch at a time, in constant memory.
+
+    Also re-checks that every transaction balances: a transaction's entries are contiguous in the chain
+    (they are appended under the chain head's lock), so one running sum is enough.
+    """
+    verifier = hashchain.ChainVerifier(CHAIN)
+    after = 0
+    current_txn: int | None = None
+    current_sum = 0
+    last_entry: Any = None
+    while True:
+        rows = await db.fetch(
+            "SELECT e.id, e.seq, e.amount, e.application_id, e.prev_hash, e.hash, a.code, "
+            "t.id AS txn_id, t.kind, t.application, t.programme, t.component, t.reference, t.memo, t.reverses, "
+            "t.actor_id, t.actor, t.actor_name, t.at FROM ledger_entries e "
+            "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+            "WHERE e.seq > {} ORDER BY e.seq LIMIT {}",
+            after,
+            batch_size,
+        )
+        for r in rows:
+            txn = {
+                "id": int(r["txn_id"]),
+                "kind": r["kind"],
+                "application": r["application"],
+                "programme": r["programme"],
+                "component": r["component"],
+                "reference": r["reference"],
+                "memo": r["memo"],
+                "reverses": r["reverses"],
+                "actor_id": r["actor_id"],
+                "actor": r["actor"],
+                "actor_name": r["actor_name"],
+                "at": _as_datetime(r["at"]),
+            }
+            fields = _entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
+            if not verifier.feed(int(r["id"]), int(r["seq"]), r["prev_hash"], r["hash"], fields):
+                return verifier.broken
+            if txn["id"] != current_txn:
+                if current_sum:
+                    return _unbalanced(current_txn, last_entry, verifier.seq - 1)
+                current_txn, current_sum = txn["id"], 0
+            current_sum += int(r["amount"])
+            last_entry = int(r["id"])
+        if len(rows) < batch_size:
+            break
+        after = int(rows[-1]["seq"])
+    broken = await verifier.finish()  # entries cut off the end first: the likelier cause of an unbalanced tail
+    if broken is None and current_sum:
+        return _unbalanced(current_txn, last_entry, verifier.seq)
+    return broken
+
+
+def _unbalanced(txn_id: int | None, entry_id: Any, seq: int) -> hashchain.ChainBreak:
+    return hashchain.ChainBreak(CHAIN, seq, entry_id, f"ends ledger transaction {txn_id}, which does not balance")
