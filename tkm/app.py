@@ -35,6 +35,8 @@ ROUTE_MODULES = [
     "tkm.groups.routes",
     "tkm.applications.routes",
     "tkm.ledger.routes",
+    "tkm.reports.routes",
+    "tkm.disbursement.routes",
     "tkm.web.routes",
 ]
 

@@ -13,6 +13,8 @@ TABLE_MODULES = [
     "tkm.groups.tables",
     "tkm.applications.tables",
     "tkm.ledger.tables",
+    "tkm.reports.tables",
+    "tkm.disbursement.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -70,6 +70,8 @@ def test_action_rules(world, action):
     assert app["status"] == from_state
     if action == "sign_agreement":
         assert world.upload(app["id"], "agreement").status_code == 201
+    if action == "complete":
+        world.prepare_completion(app["id"])
     if action == "submit":
         for kind in ("proposal", "ktp", "sk_kelompok"):
             assert world.upload(app["id"], kind).status_code == 201

@@ -128,6 +128,7 @@ class World:
         self.reviewer = api.make_user("reviewer", ["13"], phone="081100000002")
         self.approver = api.make_user("approver", ["13"], phone="081100000003")
         self.finance = api.make_user("finance", ["13"])
+        self.finance2 = api.make_user("finance", ["13"])
         self.programme = self.post("/api/v1/programmes", self.admin, programme or programme_body()).json()
         self.group = self.make_group(self.applicant, region=region, member_count=member_count)
 
@@ -244,6 +245,47 @@ class World:
             self._step(app_id, target)
         return self.app(app_id)
 
+    def prepare_completion(self, app_id: int) -> None:
+        """Everything `complete` needs: reports for two months (the last one final) accepted, every tranche paid."""
+        from tests.support.time_travel import approve_in_the_past, period
+
+        approve_in_the_past(self.api, app_id, 1)
+        for n, final in ((1, False), (0, True)):
+            body = {
+                "period": period(n),
+                "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
+                "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
+                "expenses": [{"category": "raw_materials", "amount": 1_000_000}],
+                "reinvested": 500_000,
+                "workers": 10,
+                "wages_paid": 0,
+                "final": final,
+            }
+            r = self.post(f"/api/v1/applications/{app_id}/reports", self.applicant, body)
+            assert r.status_code == 201, r.text
+            r = self.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", self.reviewer, {})
+            assert r.status_code == 200, r.text
+        self.pay_all(app_id)
+
+    def pay_all(self, app_id: int) -> None:
+        """Request, authorize and pay every tranche whose condition is met."""
+        for t in self.get(f"/api/v1/applications/{app_id}/tranches", self.finance).json():
+            if t["status"] in ("planned", "failed"):
+                r = self.post(f"/api/v1/tranches/{t['id']}/actions/request", self.finance, {})
+                assert r.status_code == 200, r.text
+                t = r.json()
+            if t["status"] == "requested":
+                r = self.post(f"/api/v1/tranches/{t['id']}/actions/authorize", self.finance2, {})
+                assert r.status_code == 200, r.text
+                t = r.json()
+            if t["status"] == "authorized":
+                r = self.post(
+                    f"/api/v1/tranches/{t['id']}/actions/pay",
+                    self.finance,
+                    {"transfer_reference": f"BRI-{t['reference']}", "paid_at": today().isoformat()},
+                )
+                assert r.status_code == 200, r.text
+
     def _step(self, app_id: int, target: str) -> None:
         app = self.app(app_id)
         if target == "submitted":
@@ -269,6 +311,7 @@ class World:
         elif target == "withdrawn":
             r = self.act(app_id, "withdraw", self.applicant, {"reason": "Kelompok bubar."})
         elif target == "completed":
+            self.prepare_completion(app_id)
             r = self.act(app_id, "complete", self.reviewer, {"notes": "Selesai."})
         elif target == "suspended":
             r = self.act(app_id, "suspend", self.approver, {"reasons": "Laporan fiktif."})

@@ -141,10 +141,15 @@ async def _postgres_transaction(engine: Engine) -> AsyncIterator[None]:
 
 
 def for_update(query: Query) -> Query:
-    """Lock the selected rows on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers."""
+    """Lock the selected rows on PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers.
+
+    NO KEY UPDATE rather than UPDATE: inserting a row that references a locked row (a history event,
+    a tranche, a ledger entry) takes a KEY SHARE lock on it, which plain FOR UPDATE blocks and which
+    deadlocked concurrent commands. We never change or delete the key of a row we lock.
+    """
     if is_sqlite():
         return query
-    return query.lock_rows()  # type: ignore[attr-defined]
+    return query.lock_rows("NO KEY UPDATE")  # type: ignore[attr-defined]
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:

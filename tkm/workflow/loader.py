@@ -224,6 +224,9 @@ def parse(path: Path) -> Workflow:
     for component, total in shares.items():
         if total != 100:
             raise check.fail("tranches", f"the shares of {component} add up to {total}, not 100")
+    if tranches and set(shares) != set(COMPONENTS):
+        missing = ", ".join(c for c in COMPONENTS if c not in shares)
+        raise check.fail("tranches", f"say how every component is paid out (missing: {missing})")
 
     return Workflow(name, path.name, title, initial, states, actions, tuple(rubric), tuple(tranches))
 

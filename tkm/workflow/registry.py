@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 HOOK_MODULES = [
     "tkm.workflow.builtin",
     "tkm.ledger.hooks",
+    "tkm.reports.hooks",
+    "tkm.disbursement.hooks",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Disbursement: tranches planned from the workflow file, paid request → authorize → pay, bank files."""

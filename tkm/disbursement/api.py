@@ -1,0 +1,112 @@
+"""Tranches, payment batches and bank statements (API.md: Tranches)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, MultipartBody
+from litestar.response import Stream
+
+from tkm.auth.guards import provide_user
+from tkm.auth.roles import CurrentUser
+from tkm.core.errors import BadRequest, FieldError, ValidationProblem
+from tkm.core.i18n import _
+from tkm.core.pagination import page_params
+from tkm.core.params import IdempotencyKey
+from tkm.disbursement import bankfiles, services
+
+
+@dataclass
+class StatementForm:
+    file: UploadFile
+
+
+class TrancheController(Controller):
+    tags = ["disbursement"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @get("/api/v1/applications/{application_id:int}/tranches", summary="The application's tranches")
+    async def for_application(
+        self, user: NamedDependency[CurrentUser], application_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        return await services.list_for_application(application_id, user)
+
+    @get("/api/v1/tranches", summary="Tranches you may see, by status (the finance queue)")
+    async def queue(
+        self,
+        user: NamedDependency[CurrentUser],
+        status: FromQuery[str | None] = None,
+        page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
+    ) -> dict[str, Any]:
+        params = page_params(page, per_page)
+        items, total = await services.list_tranches(user, status, params.per_page, params.offset)
+        return params.envelope(items, total)
+
+    @post(
+        "/api/v1/tranches/{tranche_id:int}/actions/{action:str}",
+        summary="request, authorize, pay {transfer_reference, paid_at} or fail {reason} (finance); "
+        "send Idempotency-Key",
+    )
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tranche_id: FromPath[int],
+        action: FromPath[str],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        raw = await request.body()
+        body: Any = {}
+        if raw.strip():
+            try:
+                body = await request.json()
+            except Exception:
+                raise BadRequest(
+                    _("The request body is not valid JSON."),
+                    errors=[FieldError("body", _("The request body is not valid JSON."))],
+                ) from None
+        if not isinstance(body, dict):
+            raise ValidationProblem([FieldError("body", _("Send a JSON object."))])
+        outcome = await services.act(tranche_id, action, user, body, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(outcome.body, status_code=outcome.status_code, headers=headers)
+
+    @get("/api/v1/payment-batches", summary="Authorized tranches as a bank bulk-transfer file (?format=csv)")
+    async def batch(
+        self, user: NamedDependency[CurrentUser], status: FromQuery[str] = "authorized", format: FromQuery[str] = "csv"
+    ) -> Response[Any]:
+        if format == "json":
+            items, total = await services.list_tranches(user, status, 200, 0)
+            return Response({"items": items, "total": total})
+        if format != "csv":
+            raise ValidationProblem([FieldError("format", _("Use csv or json."))])
+        stream = bankfiles.batch_csv(user, status)
+        first = await stream.__anext__()  # raises 403 before any byte is sent
+
+        async def body() -> Any:
+            yield first
+            async for chunk in stream:
+                yield chunk
+
+        return Stream(
+            body(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="tkm-payment-batch-{status}.csv"'},
+        )
+
+    @post(
+        "/api/v1/bank-statements",
+        status_code=200,
+        summary="Upload a bank statement CSV (reference, amount[, date, transfer_reference]); marks matches paid",
+    )
+    async def statement(self, user: NamedDependency[CurrentUser], data: MultipartBody[StatementForm]) -> dict[str, Any]:
+        try:
+            raw = await data.file.read(bankfiles.MAX_STATEMENT_BYTES + 1)
+        finally:
+            await data.file.close()
+        return await bankfiles.apply_statement(user, raw)

@@ -1,0 +1,3 @@
+from tkm.disbursement.api import TrancheController
+
+ROUTES = [TrancheController]

@@ -1,0 +1,1 @@
+"""Monthly production, sales and reinvestment reports, their review, and reminders."""

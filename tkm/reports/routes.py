@@ -1,0 +1,3 @@
+from tkm.reports.api import ApplicationReportsController, ReportController
+
+ROUTES = [ApplicationReportsController, ReportController]
