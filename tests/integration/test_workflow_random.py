@@ -109,7 +109,12 @@ def test_random_walks_follow_the_workflow(world):
             assert state == app["status"]
 
     Walk.TestCase.settings = settings(
-        max_examples=12, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=12,
+        stateful_step_count=18,
+        deadline=None,
+        derandomize=True,  # the same walks every run: no flakes from an unlucky seed
+        database=None,
+        suppress_health_check=list(HealthCheck),
     )
     Walk.TestCase().runTest()
     # The walks must have gone past the first steps, or they prove little.

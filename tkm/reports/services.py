@@ -154,7 +154,8 @@ async def _stock_before(application_id: int, period: str, exclude_report: int | 
 async def _unspent(application_id: int) -> int:
     from tkm.ledger import services as ledger
 
-    return int((await ledger.totals(application_id))["unspent"])
+    # Spending beyond the grant (paid from sales) leaves no grant money, not a negative amount of it.
+    return max(0, int((await ledger.totals(application_id))["unspent"]))
 
 
 async def _check_against_records(app: dict[str, Any], clean: dict[str, Any], report_id: int | None) -> None:
