@@ -42,11 +42,21 @@ class Pages:
         return self.client.get(url, headers={**HTML, **kwargs.pop("headers", {})}, **kwargs)
 
     def post(self, url: str, data: dict[str, Any] | list[tuple[str, Any]], *, csrf: bool = True, **kwargs: Any) -> Any:
+        """POST a form (``files=`` makes it multipart); the CSRF token goes in the ``_csrf_token`` field."""
         items = list(data.items()) if isinstance(data, dict) else list(data)
         if csrf:
             items.append(("_csrf_token", self.csrf()))
         kwargs.setdefault("follow_redirects", False)
-        return self.client.post(url, data=items, headers={**HTML, **kwargs.pop("headers", {})}, **kwargs)
+        headers = {**HTML, **kwargs.pop("headers", {})}
+        form: dict[str, Any] = {}  # httpx form-encodes a dict (a list would be sent as a raw stream)
+        for key, value in items:
+            form.setdefault(key, []).append(value)
+        return self.client.post(url, data=form, headers=headers, **kwargs)
+
+    def follow(self, response: Any) -> Any:
+        """GET the page a 303 points at (where the notice is shown)."""
+        assert response.status_code in (302, 303), (response.status_code, text(response.text)[:2000])
+        return self.get(response.headers["location"])
 
 
 def text(html: str) -> str:

@@ -388,6 +388,7 @@ async def _list_page(
     region: str | None,
     q: str | None,
     page: int | None,
+    per_page: int | None = None,
     bulk: list[dict[str, str]] | None = None,
 ) -> Template:
     labels = state_labels()
@@ -403,9 +404,9 @@ async def _list_page(
         selected = ",".join(queue)
         status = "all"
     result = await services.list_applications(
-        user, page_params(page, PER_PAGE), status=selected or None, region=region or None, q=q or None
+        user, page_params(page, per_page or PER_PAGE), status=selected or None, region=region or None, q=q or None
     )
-    query = {k: v for k, v in (("status", status), ("region", region), ("q", q)) if v}
+    query = {k: v for k, v in (("status", status), ("region", region), ("q", q), ("per_page", per_page)) if v}
     return Template(
         "applications/list.html",
         context={
@@ -414,6 +415,7 @@ async def _list_page(
             "tabs": tabs,
             "status": status,
             "queue_total": sum(counts.get(s, 0) for s in tab_states),
+            "all_label": _("Waiting for me") if queue else _("All"),
             "region": region or "",
             "q": q or "",
             "result": result,
@@ -442,6 +444,7 @@ class ApplicationPages(Controller):
         region: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
     ) -> Template:
         title = _("My applications") if user.role == Role.applicant else _("Applications")
         return await _list_page(
@@ -454,6 +457,7 @@ class ApplicationPages(Controller):
             region=region,
             q=q,
             page=page,
+            per_page=per_page,
         )
 
     @get("/review", guards=[roles(Role.reviewer)])
@@ -465,6 +469,7 @@ class ApplicationPages(Controller):
         region: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
     ) -> Template:
         return await _list_page(
             request,
@@ -476,6 +481,7 @@ class ApplicationPages(Controller):
             region=region,
             q=q,
             page=page,
+            per_page=per_page,
         )
 
     @get("/approvals", guards=[roles(Role.approver)])
@@ -487,6 +493,7 @@ class ApplicationPages(Controller):
         region: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
+        per_page: FromQuery[int | None] = None,
     ) -> Template:
         queue = role_states(user.role, ("primary", "secondary"))
         return await _list_page(
@@ -499,6 +506,7 @@ class ApplicationPages(Controller):
             region=region,
             q=q,
             page=page,
+            per_page=per_page,
             bulk=bulk_actions(user.role, queue),
         )
 
