@@ -3,6 +3,7 @@ the reviewer verifies and scores; the approver approves; the applicant sees the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e import steps
 from tests.e2e.conftest import PHONE, screenshot
+from tests.support.factories import nik
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -121,3 +123,38 @@ def test_applicant_on_a_phone(new_page, staff):
 
 def _page_width(page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_in_english(new_page, staff):
+    """The language switch in the header turns every label English, and it sticks across pages."""
+    page = new_page()
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
+    page.get_by_role("link", name="EN", exact=True).click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="Sign up as a group leader").click()
+    page.get_by_label("Full name").fill("Nurul Aini")
+    page.get_by_label("E-mail").fill(f"en-{secrets.token_hex(3)}@tkm.test")
+    page.get_by_label("Mobile phone").fill("081277700012")
+    page.get_by_label("Password").fill(staff.password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="How to apply")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main menu")
+    expect(nav.get_by_role("link")).to_have_text(["Start", "My groups", "My applications"])
+
+    page.get_by_role("link", name="Register a group").first.click()
+    expect(page.get_by_label("Group name")).to_be_visible()
+    expect(page.get_by_label("Regency or city")).to_be_visible()
+    expect(page.get_by_label("Account holder")).to_be_visible()
+    nik_input = page.locator('[name="members[0].nik"]')
+    nik_input.press_sequentially(nik("137101", dt.date(1985, 3, 12), True), delay=5)
+    expect(page.locator("#f-members-0-nik-check")).to_contain_text("born March 12, 1985")
+    expect(page.locator("#f-members-0-nik-check")).to_contain_text("Female (P)")
+    # Sending the form half-filled: the messages are English too, each at its field.
+    page.get_by_role("button", name="Register the group").click()
+    expect(page.get_by_role("heading", name="Please check the marked answers")).to_be_visible()
+    expect(page.locator("#f-name-error")).to_have_text(re.compile("Name is required"))
+    expect(page.locator("#f-members-0-name-error")).to_be_visible()
+    expect(page.locator('[name="members[0].nik"]')).not_to_have_value("")
+    screenshot(page, "en-group-form-errors", full_page=False)

@@ -6,6 +6,8 @@ e.g. ``{{ "capital" | label("component") }}`` → "Modal kerja".
 
 from __future__ import annotations
 
+import re
+
 from tkm.auth.roles import ROLE_LABELS
 from tkm.core.i18n import N_, gettext
 
@@ -48,6 +50,14 @@ LABELS: dict[str, dict[str, str]] = {
     "action": {"create": N_("Application created")},
 }
 
+#: Lists on forms, for saying which row an error is about ("Member 3: ...").
+ROW_LABELS = {
+    "members": N_("Member %(n)s: "),
+    "budget": N_("Budget line %(n)s: "),
+    "business_plan.products": N_("Product %(n)s: "),
+}
+_ROW = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>\d+)\]")
+
 MEMBER_ROLES = tuple(LABELS["member_role"])
 GENDERS = tuple(LABELS["gender"])
 
@@ -55,3 +65,11 @@ GENDERS = tuple(LABELS["gender"])
 def label(code: object, kind: str) -> str:
     text = LABELS.get(kind, {}).get(str(code))
     return gettext(text) if text else str(code)
+
+
+def field_context(field: str) -> str:
+    """``members[2].nik`` → "Member 3: " (empty for plain fields)."""
+    match = _ROW.match(field)
+    if not match or match["prefix"] not in ROW_LABELS:
+        return ""
+    return gettext(ROW_LABELS[match["prefix"]], n=int(match["index"]) + 1)

@@ -105,6 +105,7 @@ def install(env: Environment) -> Environment:
         region_name=regions.name,
         region_path=region_path,
         label=labels.label,
+        field_context=labels.field_context,
         field_id=forms.field_id,
         filesize=filesize,
     )
