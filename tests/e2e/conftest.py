@@ -138,6 +138,13 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=full_page)
     if os.environ.get("TKM_SCREENSHOTS") == "1":
+        from PIL import Image
+
+        # A 128-colour palette keeps UI screenshots sharp at a third of the size (they live in git).
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (DOCS_SCREENSHOTS / target.name).write_bytes(target.read_bytes())
+        with Image.open(target) as image:
+            palette = image.convert("RGB").quantize(
+                colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            )
+            palette.save(DOCS_SCREENSHOTS / target.name, format="PNG", optimize=True)
     return target

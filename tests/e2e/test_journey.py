@@ -24,9 +24,10 @@ def test_apply_review_approve(new_page, staff):
     # Applicant: sign up, register the group, apply, upload, submit.
     steps.register_applicant(page, applicant_email)
     screenshot(page, "01-start-applicant", full_page=False)
-    steps.create_group(page, shots=screenshot)
+    numbered = {"group-form": "02-group-form", "application-form": "04-application-form"}
+    steps.create_group(page, shots=lambda p, name: screenshot(p, numbered[name]))
     screenshot(page, "03-group")
-    app_id = steps.create_application(page, shots=screenshot)
+    app_id = steps.create_application(page, shots=lambda p, name: screenshot(p, numbered[name]))
     expect(page.locator(".status-line .badge")).to_have_text("Draf")
     steps.upload_documents(page)
     screenshot(page, "05-application-draft")
