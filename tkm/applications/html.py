@@ -378,7 +378,6 @@ def region_filter_options(user: CurrentUser) -> list[tuple[str, str]]:
 
 
 async def _list_page(
-    request: Request[Any, Any, Any],
     user: CurrentUser,
     *,
     template_title: str,
@@ -397,12 +396,8 @@ async def _list_page(
     tabs = [{"state": s, "label": labels.get(s, s), "count": counts.get(s, 0)} for s in tab_states]
     if status and status != "all" and all(s in labels for s in status.split(",")):
         selected = status
-    elif status == "all" or not queue:
-        selected = "" if not queue else ",".join(queue)
-        status = "all"
-    else:
-        selected = ",".join(queue)
-        status = "all"
+    else:  # "all": the whole queue, or every state on the plain list
+        status, selected = "all", ",".join(queue)
     result = await services.list_applications(
         user, page_params(page, per_page or PER_PAGE), status=selected or None, region=region or None, q=q or None
     )
@@ -438,7 +433,6 @@ class ApplicationPages(Controller):
     @get("/applications")
     async def list_page(
         self,
-        request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         status: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
@@ -448,7 +442,6 @@ class ApplicationPages(Controller):
     ) -> Template:
         title = _("My applications") if user.role == Role.applicant else _("Applications")
         return await _list_page(
-            request,
             user,
             template_title=title,
             path="/applications",
@@ -463,7 +456,6 @@ class ApplicationPages(Controller):
     @get("/review", guards=[roles(Role.reviewer)])
     async def review_queue(
         self,
-        request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         status: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
@@ -472,7 +464,6 @@ class ApplicationPages(Controller):
         per_page: FromQuery[int | None] = None,
     ) -> Template:
         return await _list_page(
-            request,
             user,
             template_title=_("Review queue"),
             path="/review",
@@ -487,7 +478,6 @@ class ApplicationPages(Controller):
     @get("/approvals", guards=[roles(Role.approver)])
     async def approvals(
         self,
-        request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         status: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
@@ -497,7 +487,6 @@ class ApplicationPages(Controller):
     ) -> Template:
         queue = role_states(user.role, ("primary", "secondary"))
         return await _list_page(
-            request,
             user,
             template_title=_("Approvals"),
             path="/approvals",
@@ -529,7 +518,7 @@ class ApplicationPages(Controller):
         if action not in offered:
             flash(request, _("Choose what to do with the ticked applications."), kind="error")
             return Redirect(back, status_code=303)
-        lines: list[str] = []
+        lines: list[dict[str, str]] = []
         done = 0
         for application_id, version in picked:
             try:
@@ -541,17 +530,17 @@ class ApplicationPages(Controller):
                 ctx = await engine.perform(application_id, action, user, body, version)
             except Problem as problem:
                 reason = "; ".join(e.message for e in problem.errors) if problem.status == 422 else problem.detail
-                lines.append(_("#%(id)s refused: %(reason)s", id=application_id, reason=reason))
+                line = _("#%(id)s refused: %(reason)s", id=application_id, reason=reason)
+                lines.append({"text": line, "href": f"/applications/{application_id}"})
             else:
                 done += 1
-                lines.append(
-                    _(
-                        "#%(id)s: %(action)s, now %(status)s.",
-                        id=application_id,
-                        action=str(ctx.action.label),
-                        status=str(ctx.workflow.states[ctx.to_state].label),
-                    )
+                line = _(
+                    "#%(id)s: %(action)s, now %(status)s.",
+                    id=application_id,
+                    action=str(ctx.action.label),
+                    status=str(ctx.workflow.states[ctx.to_state].label),
                 )
+                lines.append({"text": line, "href": f"/applications/{application_id}"})
         summary = _("%(done)s of %(total)s applications done.", done=done, total=len(picked))
         flash(request, summary, kind="ok" if done == len(picked) else "warn", items=lines)
         return Redirect(back, status_code=303)

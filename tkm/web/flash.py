@@ -8,8 +8,11 @@ FLASH_KEY = "flash"
 MAX_NOTICES = 10
 
 
-def flash(request: Any, message: str, kind: str = "ok", items: list[str] | None = None) -> None:
-    """Queue a notice for the next page the user sees. ``kind``: ok, warn or error."""
+def flash(request: Any, message: str, kind: str = "ok", items: list[Any] | None = None) -> None:
+    """Queue a notice for the next page the user sees. ``kind``: ok, warn or error.
+
+    ``items`` are lines under the message: text, or ``{"text", "href"}`` for a link.
+    """
     session = request.scope.get("session")
     if not isinstance(session, dict):
         return  # no session (not logged in): nothing to carry the notice
