@@ -55,14 +55,12 @@ def test_apply_review_approve(new_page, staff):
 
     recommend = page.locator("#action-recommend")
     expect(recommend.locator('[name="recommended_budget.capital"]')).to_have_value("9000000")
-    for criterion, score in {
-        "business_feasibility": 4,
-        "market": 4,
-        "group_capacity": 3,
-        "budget_fit": 5,
-        "employment": 4,
-    }.items():
+    for criterion, score in {"business_feasibility": 4, "market": 4, "group_capacity": 3, "budget_fit": 5}.items():
         recommend.locator(f'label.score:has(input[name="scores.{criterion}"][value="{score}"])').click()
+    # The 1-5 choices are radio buttons: the keyboard moves between them.
+    recommend.locator('input[name="scores.employment"][value="3"]').focus()
+    page.keyboard.press("ArrowRight")
+    expect(recommend.locator('input[name="scores.employment"][value="4"]')).to_be_checked()
     recommend.locator('[name="recommended_budget.capital"]').fill("8.500.000")
     recommend.get_by_label(re.compile("Catatan")).fill("Usaha layak; modal dikurangi sedikit.")
     steps.let_documents_render(page)
@@ -111,6 +109,15 @@ def test_applicant_on_a_phone(new_page, staff):
     assert _page_width(page) <= PHONE["width"]
     steps.create_application(page, shots=lambda p, n: screenshot(p, "m3-" + n))
     assert _page_width(page) <= PHONE["width"]
+    # A file above the limit is stopped in the phone, before 10 MB go over a slow line.
+    big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 1)
+    page.get_by_label("Berkas").set_input_files(
+        files=[{"name": "besar.pdf", "mimeType": "application/pdf", "buffer": big}]
+    )
+    expect(page.locator("#f-file-error")).to_contain_text("lebih besar dari 10 MB")
+    page.get_by_role("button", name="Unggah", exact=True).click()
+    expect(page.get_by_label("Berkas")).to_be_focused()
+    expect(page.locator(".attachments > li")).to_have_count(0)
     steps.upload_documents(page)
     steps.submit(page)
     screenshot(page, "m4-application")

@@ -144,6 +144,14 @@ def test_upload_errors_are_shown_at_the_file_field(world, client):
     r = pages.post(url, {"kind": "proposal"}, files={"file": ("besar.pdf", too_big, "application/pdf")})
     assert r.status_code == 413
     assert "10 MB" in re.search(r'id="f-file-error"[^>]*>([^<]+)<', r.text).group(1)
+    # Far above the limit, the request is refused before the page handler runs: the error page explains it
+    # and leads back to the application.
+    huge = b"%PDF-1.4\n" + b"0" * (12 * 1024 * 1024)
+    back = {"referer": f"http://testserver.local/applications/{app['id']}"}
+    r = pages.post(url, {"kind": "proposal"}, files={"file": ("besar.pdf", huge, "application/pdf")}, headers=back)
+    assert r.status_code == 413
+    assert "paling besar 10 MB" in text(r.text) and "Entity" not in r.text
+    assert f'href="/applications/{app["id"]}"' in r.text
     r = pages.post(url, {"kind": "proposal"}, files={"file": ("", b"", "application/octet-stream")})
     assert r.status_code == 422 and "Pilih berkas" in text(r.text)
     assert world.app(app["id"])["attachments"] == []
@@ -373,6 +381,14 @@ def test_action_posts_need_the_csrf_token(world, client):
     r = pages.post(f"/applications/{app['id']}/actions/withdraw", {"reason": "x"}, csrf=False)
     assert r.status_code == 403
     assert world.app(app["id"])["status"] == "draft"
+
+
+def test_error_pages_speak_the_users_language(world, client):
+    pages = Pages(client).login(world.applicant)
+    r = pages.get("/tidak-ada")
+    assert r.status_code == 404
+    assert "Tidak ditemukan" in text(r.text) and "Not Found" not in r.text
+    assert client.get("/api/v1/tidak-ada").json()["status"] == 404, "the API still answers JSON"
 
 
 def test_start_pages_per_role_and_the_english_switch(world, client):

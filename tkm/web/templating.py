@@ -83,6 +83,12 @@ def filesize(size: int | None) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".", "," if i18n.get_language() == "id" else ".")
 
 
+def upload_limit_mb() -> int:
+    from tkm.core.settings import get_settings
+
+    return get_settings().max_upload_bytes // (1024 * 1024)
+
+
 def install(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -95,6 +101,7 @@ def install(env: Environment) -> Environment:
         pop_flashes=flash.pop_flashes,
         back_url=back_url,
         field_id=forms.field_id,
+        upload_limit_mb=upload_limit_mb,
     )
     env.filters.update(
         rupiah=money.rupiah,
