@@ -174,18 +174,26 @@ def test_the_nik_check_says_what_the_nik_encodes(world, client):
 
     pages = Pages(client).login(world.applicant)
     number = nik("137101", dt.date(1985, 3, 12), female=True)
-    r = pages.get(f"/groups/check-nik?nik={number}&gender=P", headers={"hx-request": "true"})
-    assert r.status_code == 200
+
+    def check(**fields):
+        r = pages.post("/groups/check-nik", fields, headers={"hx-request": "true"})
+        assert r.status_code == 200
+        return r
+
+    r = check(nik=number, gender="P")
     assert "<html" not in r.text, "a partial, not a page"
     page = text(r.text)
     assert "Kota Padang, Sumatera Barat" in page and "lahir 12 Maret 1985" in page and "Perempuan (P)" in page
     assert 'data-gender="P"' in r.text
     # The member row's own field names work as well (htmx sends them), and a wrong gender is pointed out.
-    r = pages.get("/groups/check-nik", params={"members[3].nik": number, "members[3].gender": "L"})
+    r = check(**{"members[3].nik": number, "members[3].gender": "L"})
     assert "menurut NIK: Perempuan (P)" in text(r.text)
-    assert "bukan tanggal lahir" in text(pages.get("/groups/check-nik?nik=1371013102850001").text)
-    assert "12 dari 16 angka" in text(pages.get("/groups/check-nik?nik=137101520385").text)
-    assert "Enam angka pertama" in text(pages.get("/groups/check-nik?nik=9971015203850001").text)
+    assert "bukan tanggal lahir" in text(check(nik="1371013102850001").text)
+    assert "12 dari 16 angka" in text(check(nik="137101520385").text)
+    assert "Enam angka pertama" in text(check(nik="9971015203850001").text)
+    # A NIK is personal data: never in a URL (access logs), and the check needs the CSRF token like any POST.
+    assert pages.get(f"/groups/check-nik?nik={number}").status_code == 405
+    assert pages.post("/groups/check-nik", {"nik": number}, csrf=False).status_code == 403
 
 
 def test_region_options_follow_the_province(world, client):

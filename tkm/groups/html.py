@@ -268,11 +268,17 @@ class GroupPages(Controller):
         context = await form_context(data, errors, mode="edit", group=group)
         return Template("groups/form.html", context=context, status_code=status)
 
-    @get("/groups/check-nik")
+    @post("/groups/check-nik", status_code=200)
     async def check_nik(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
-        """``?nik=...&gender=...`` (or a member row's own field names): the NIK hint as a partial for htmx."""
+        """``nik`` and ``gender`` (or a member row's own field names): the NIK hint as a partial for htmx.
+
+        A POST, not a GET: a NIK is personal data and must not end up in URLs (access logs, proxies).
+        """
+        form = await request.form()
         nik = gender = ""
-        for key, value in request.query_params.items():
+        for key, value in form.multi_items():
+            if not isinstance(value, str):
+                continue
             if key == "nik" or key.endswith(".nik"):
                 nik = value
             elif key == "gender" or key.endswith(".gender"):
