@@ -383,6 +383,25 @@ def test_action_posts_need_the_csrf_token(world, client):
     assert world.app(app["id"])["status"] == "draft"
 
 
+def test_other_domains_can_add_panels_to_the_application_page(world, client, monkeypatch):
+    from tkm.web import nav
+
+    seen = []
+
+    async def load(app, user):
+        seen.append((app["id"], user.role))
+        return {"title": "Termin pembayaran", "rows": [["Modal kerja", "Rp9.000.000"]], "links": [["SPM", "/x"]]}
+
+    panel = nav.Panel("partials/panel.html", load=load, roles=("reviewer",))
+    monkeypatch.setattr(nav, "all_panels", lambda: (panel,))
+    app = world.new_application(group=fresh_group(world, "Kelompok Panel"))
+    page = text(Pages(client).login(world.reviewer).get(f"/applications/{app['id']}").text)
+    assert "Termin pembayaran" in page and "Modal kerja Rp9.000.000" in page
+    page = text(Pages(client).login(world.applicant).get(f"/applications/{app['id']}").text)
+    assert "Termin pembayaran" not in page, "only for the roles the panel names"
+    assert seen == [(app["id"], "reviewer")]
+
+
 def test_error_pages_speak_the_users_language(world, client):
     pages = Pages(client).login(world.applicant)
     r = pages.get("/tidak-ada")

@@ -34,6 +34,7 @@ from tkm.programmes.services import get_programme, list_programmes
 from tkm.web import forms
 from tkm.web.flash import flash
 from tkm.web.labels import label
+from tkm.web.nav import panels_for
 from tkm.workflow import engine, loader
 from tkm.workflow.definition import Action, Workflow
 
@@ -359,6 +360,7 @@ async def _detail_page(
             "can_edit": is_owner and app["status"] in services.EDITABLE_STATES,
             "nik_checks": [nik_check(m["nik"]) for m in group["members"]],
             "max_upload_bytes": get_settings().max_upload_bytes,
+            "panels": await panels_for(app, user),
         },
     )
 

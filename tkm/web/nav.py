@@ -1,4 +1,4 @@
-"""The main menu, assembled from the domains.
+"""The main menu and the panels of the application page, assembled from the domains.
 
 Each module in ``tkm.app.ROUTE_MODULES`` may export ``NAV = [NavItem(...)]``;
 the menu shows the items whose ``roles`` include the user's role, ordered by
@@ -13,6 +13,7 @@ Slots already used: 10-20 applicant (groups, applications), 30 review queue,
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
@@ -50,3 +51,44 @@ def items_for(user: Any, path: str) -> list[dict[str, Any]]:
     visible = [item for item in all_items() if user.role in item.roles]
     current = max((item for item in visible if item.is_current(path)), key=lambda i: len(i.href), default=None)
     return [{"label": gettext(item.label), "href": item.href, "current": item is current} for item in visible]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section another domain adds to the application page (``/applications/{id}``).
+
+    Export ``APPLICATION_PANELS = [Panel(...)]`` from the domain's ``routes.py``, e.g. the
+    tranches (disbursement), the letters (documents) or the monthly reports::
+
+        Panel("documents/_panel.html", load=documents_for_page, roles=("applicant", "finance", ...), order=20)
+
+    ``load(application_view, user)`` returns the template's context (it should call the
+    domain's service, which checks access) or None to leave the panel out.
+    """
+
+    template: str
+    load: Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+    roles: tuple[str, ...]
+    order: int = 100
+
+
+@cache
+def all_panels() -> tuple[Panel, ...]:
+    from tkm.app import ROUTE_MODULES
+
+    panels: list[Panel] = []
+    for name in ROUTE_MODULES:
+        panels.extend(getattr(import_module(name), "APPLICATION_PANELS", []))
+    return tuple(sorted(panels, key=lambda panel: panel.order))
+
+
+async def panels_for(app: dict[str, Any], user: Any) -> list[dict[str, Any]]:
+    """The panels this user sees on this application, each as {"template", "context"}."""
+    out = []
+    for panel in all_panels():
+        if user.role not in panel.roles:
+            continue
+        context = await panel.load(app, user)
+        if context is not None:
+            out.append({"template": panel.template, "context": context})
+    return out
