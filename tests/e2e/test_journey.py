@@ -36,11 +36,14 @@ def test_apply_review_approve(new_page, staff):
 
     # Reviewer: the queue shows it; start the review with the declaration, then recommend with scores.
     steps.login(page, staff.reviewer)
+    tiles = page.locator(".count-tiles").first
+    expect(tiles).to_contain_text("Diajukan")
+    screenshot(page, "06-start-reviewer", full_page=False)
     page.get_by_role("link", name="Antrean verifikasi").click()
     row = page.locator("tr", has=page.get_by_role("link", name=f"#{app_id}", exact=True))
     expect(row).to_contain_text("Kelompok Jahit Sehati")
     expect(row).to_contain_text("Diajukan")
-    screenshot(page, "06-review-queue", full_page=False)
+    screenshot(page, "07-review-queue", full_page=False)
     row.get_by_role("link", name="Kelompok Jahit Sehati").click()
     # The documents are shown in the page (image inline; PDF in a frame) from the same-origin inline route.
     image = page.locator("img.att-image")
@@ -64,7 +67,7 @@ def test_apply_review_approve(new_page, staff):
     recommend.locator('[name="recommended_budget.capital"]').fill("8.500.000")
     recommend.get_by_label(re.compile("Catatan")).fill("Usaha layak; modal dikurangi sedikit.")
     steps.let_documents_render(page)
-    screenshot(page, "07-review-scoring")
+    screenshot(page, "08-review-scoring")
     recommend.get_by_role("button", name="Rekomendasikan").click()
     expect(page.locator(".status-line .badge")).to_have_text("Direkomendasikan")
     steps.logout(page)
@@ -77,10 +80,10 @@ def test_apply_review_approve(new_page, staff):
     row.locator(f"#pick-{app_id}").check()
     page.get_by_label("Setujui", exact=True).check()
     page.get_by_label("Catatan atau alasan").fill("Disetujui sesuai rekomendasi.")
-    screenshot(page, "08-approvals")
+    screenshot(page, "09-approvals")
     page.get_by_role("button", name="Terapkan pada permohonan yang dicentang").click()
     expect(page.locator(".notice")).to_contain_text(f"#{app_id}: Setujui, sekarang Disetujui.")
-    screenshot(page, "09-approvals-result", full_page=False)
+    screenshot(page, "10-approvals-result", full_page=False)
     steps.logout(page)
 
     # Applicant: the start page shows the decision; the timeline has every step with its notes.
@@ -97,7 +100,7 @@ def test_apply_review_approve(new_page, staff):
     # Only what the workflow allows now: upload the signed agreement (no submit, no withdraw).
     expect(page.get_by_label("Jenis dokumen").locator("option").first).to_have_text("Perjanjian bertanda tangan")
     expect(page.get_by_role("button", name="Ajukan", exact=True)).to_have_count(0)
-    screenshot(page, "10-applicant-timeline")
+    screenshot(page, "11-applicant-timeline")
 
 
 def test_applicant_on_a_phone(new_page, staff):
