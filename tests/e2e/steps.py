@@ -105,6 +105,7 @@ def create_group(page: Any, name: str = "Kelompok Jahit Sehati", shots: Any = No
     page.get_by_role("button", name="Tambah anggota").click()
     page.get_by_role("button", name="Hapus anggota 7").click()
     expect(page.locator("[data-rows=members] > [data-row]")).to_have_count(6)
+    check_accessibility(page)
     if shots:
         shots(page, "group-form")
     page.get_by_role("button", name="Daftarkan kelompok").click()
@@ -141,6 +142,7 @@ def create_application(page: Any, shots: Any = None) -> int:
     expect(page.locator('[data-check-for="capital"]')).to_have_text("Melebihi batas")
     field(page, "budget[0].quantity").fill("2")
     expect(page.locator('[data-check-for="capital"]')).to_have_text("✓")
+    check_accessibility(page)
     if shots:
         shots(page, "application-form")
     page.get_by_role("button", name="Simpan sebagai draf").click()
@@ -158,6 +160,7 @@ def upload_documents(page: Any) -> None:
         page.get_by_role("button", name="Unggah", exact=True).click()
         expect(page.locator(".notice")).to_contain_text(filename)
     expect(page.locator(".attachments > li")).to_have_count(len(DOCUMENTS))
+    check_accessibility(page)
 
 
 def submit(page: Any) -> None:
@@ -176,3 +179,37 @@ def let_documents_render(page: Any) -> None:
         frame.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)
     page.evaluate("window.scrollTo(0, 0)")
+
+
+A11Y_SCRIPT = """() => {
+  const problems = [];
+  const controls = document.querySelectorAll("input:not([type=hidden]):not([type=submit]), select, textarea");
+  for (const el of controls) {
+    if (el.closest("template")) continue;
+    const named = el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!named) problems.push("no label: " + (el.name || el.id || el.outerHTML.slice(0, 80)));
+  }
+  const ids = {};
+  for (const el of document.querySelectorAll("[id]")) {
+    if (el.closest("template")) continue;
+    ids[el.id] = (ids[el.id] || 0) + 1;
+  }
+  for (const [id, n] of Object.entries(ids)) if (n > 1) problems.push("duplicate id: " + id);
+  for (const img of document.querySelectorAll("img")) if (!img.hasAttribute("alt")) problems.push("img without alt");
+  for (const frame of document.querySelectorAll("iframe")) if (!frame.title) problems.push("iframe without title");
+  const h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) problems.push(h1 + " h1 elements");
+  if (!document.documentElement.lang) problems.push("no lang on <html>");
+  for (const ref of document.querySelectorAll("[aria-describedby]")) {
+    for (const id of ref.getAttribute("aria-describedby").split(/\\s+/)) {
+      if (id && !document.getElementById(id)) problems.push("aria-describedby points nowhere: " + id);
+    }
+  }
+  return problems;
+}"""
+
+
+def check_accessibility(page: Any) -> None:
+    """Every control has a label, ids are unique, images and frames are named, one h1, references resolve."""
+    problems = page.evaluate(A11Y_SCRIPT)
+    assert problems == [], f"{page.url}: {problems}"

@@ -66,6 +66,7 @@ def test_apply_review_approve(new_page, staff):
     expect(recommend.locator('input[name="scores.employment"][value="4"]')).to_be_checked()
     recommend.locator('[name="recommended_budget.capital"]').fill("8.500.000")
     recommend.get_by_label(re.compile("Catatan")).fill("Usaha layak; modal dikurangi sedikit.")
+    steps.check_accessibility(page)
     steps.let_documents_render(page)
     screenshot(page, "08-review-scoring")
     recommend.get_by_role("button", name="Rekomendasikan").click()
@@ -80,6 +81,7 @@ def test_apply_review_approve(new_page, staff):
     row.locator(f"#pick-{app_id}").check()
     page.get_by_label("Setujui", exact=True).check()
     page.get_by_label("Catatan atau alasan").fill("Disetujui sesuai rekomendasi.")
+    steps.check_accessibility(page)
     screenshot(page, "09-approvals")
     page.get_by_role("button", name="Terapkan pada permohonan yang dicentang").click()
     expect(page.locator(".notice")).to_contain_text(f"#{app_id}: Setujui, sekarang Disetujui.")
@@ -100,6 +102,7 @@ def test_apply_review_approve(new_page, staff):
     # Only what the workflow allows now: upload the signed agreement (no submit, no withdraw).
     expect(page.get_by_label("Jenis dokumen").locator("option").first).to_have_text("Perjanjian bertanda tangan")
     expect(page.get_by_role("button", name="Ajukan", exact=True)).to_have_count(0)
+    steps.check_accessibility(page)
     screenshot(page, "11-applicant-timeline")
 
 
