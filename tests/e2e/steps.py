@@ -109,7 +109,7 @@ def create_group(page: Any, name: str = "Kelompok Jahit Sehati", shots: Any = No
     if shots:
         shots(page, "group-form")
     page.get_by_role("button", name="Daftarkan kelompok").click()
-    expect(page.locator(".notice")).to_contain_text(f"Kelompok {name} berhasil didaftarkan")
+    expect(page.locator(".notice")).to_contain_text(f"{name} berhasil didaftarkan")
     expect(page.get_by_role("heading", name="Anggota")).to_be_visible()
     return int(page.url.rstrip("/").rsplit("/", 1)[1])
 

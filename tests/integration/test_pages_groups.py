@@ -54,7 +54,7 @@ def test_register_a_group_through_the_form(world, client):
     assert r.status_code == 303, text(r.text)[:2000]
     group_id = int(r.headers["location"].rsplit("/", 1)[1])
     page = pages.follow(r)
-    assert "Kelompok Kelompok Halaman Uji berhasil didaftarkan." in text(page.text)
+    assert "Kelompok Halaman Uji berhasil didaftarkan." in text(page.text)
     group = world.get(f"/api/v1/groups/{group_id}", world.applicant).json()
     assert group["member_count"] == 6 and group["products"] == ["masker", "sabun"]
     assert group["bank_account"]["number"] == "002101000123"

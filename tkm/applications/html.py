@@ -182,13 +182,14 @@ def budget_view(data: dict[str, Any], programme: dict[str, Any] | None) -> dict[
         if total is not None and row["component"] in totals:
             totals[row["component"]] += total
         lines.append(total)
-    caps = (programme or {}).get("components", {})
+    caps = {c: rule.get("max") for c, rule in (programme or {}).get("components", {}).items()}
     components = [
         {
             "name": c,
             "total": totals[c],
-            "cap": caps.get(c, {}).get("max"),
-            "over": caps.get(c, {}).get("max") is not None and totals[c] > caps[c]["max"],
+            "cap": caps.get(c),
+            # A component the programme does not fund is over its limit with any amount (as the page's script says).
+            "over": totals[c] > (caps.get(c) or 0),
         }
         for c in COMPONENTS
     ]

@@ -206,7 +206,7 @@ class GroupPages(Controller):
                 errors = forms.FormErrors.from_problem(problem)
                 status = problem.status
             else:
-                flash(request, _("Group %(name)s is registered.", name=group["name"]))
+                flash(request, _("%(name)s is registered.", name=group["name"]))
                 return Redirect(f"/groups/{group['id']}", status_code=303)
         else:
             status = 422
