@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two processes on two cores; each test module keeps its own database, so modules run independently.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: messages run test lint format migrate demo clean syscheck
+.PHONY: messages run test lint format migrate demo clean syscheck screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -50,3 +50,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location --sort-output \
 	  --project=TKM -o tkm/locale/messages.pot tkm templates
 	$(BIN)/pybabel update -i tkm/locale/messages.pot -d tkm/locale -w 120 --no-fuzzy-matching --ignore-obsolete
+
+# Run the browser journey (Debian's chromium) and keep its screenshots of the main pages in docs/screenshots.
+screenshots: $(STAMP)
+	TKM_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_journey.py -q

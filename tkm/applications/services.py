@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from tkm import regions
 from tkm.applications import access
 from tkm.applications.budget import check_lines
@@ -373,6 +375,7 @@ async def list_applications(
         Application.requested_total,
         Application.approved_total,
         Application.score,
+        Application.recommended_budget,
         Application.submitted_at,
         Application.updated_at,
         Application.group_id.id,
@@ -399,11 +402,26 @@ async def list_applications(
                 "requested_total": r["requested_total"],
                 "approved_total": r["approved_total"],
                 "score": r["score"],
+                "recommended_budget": _json_or_none(r["recommended_budget"]),
                 "submitted_at": r["submitted_at"].isoformat() if r["submitted_at"] else None,
                 "updated_at": r["updated_at"].isoformat(),
             }
         )
     return params.envelope(items, await count)
+
+
+def _json_or_none(value: Any) -> Any:
+    value = json.loads(value) if isinstance(value, str) else value
+    return value or None
+
+
+async def status_counts(actor: CurrentUser) -> dict[str, int]:
+    """How many applications the caller may see are in each state ({status: count})."""
+    query = Application.select(Application.status, Count(alias="n")).group_by(Application.status)
+    visible = access.visible_condition(actor)
+    if visible is not None:
+        query = query.where(visible)
+    return {r["status"]: int(r["n"]) for r in await query}
 
 
 async def act(

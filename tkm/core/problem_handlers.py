@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -41,6 +42,13 @@ _TITLES = {
     500: N_("Internal error"),
     503: N_("Service unavailable"),
 }
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -92,7 +100,9 @@ def to_problem(exc: Exception) -> Problem:
         return problem
     if isinstance(exc, HTTPException):
         status = exc.status_code
-        detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else ""
+        # Litestar's default detail is the English status phrase ("Not Found"): say it in the user's language.
+        default = {_TITLES.get(status, "").lower(), _status_phrase(status).lower()}
+        detail = exc.detail if exc.detail and exc.detail.lower() not in default else ""
         if isinstance(exc, PermissionDeniedException) and "CSRF" in (exc.detail or ""):
             detail = _("The form's security token is missing or wrong. Reload the page and try again.")
         problem = Problem(

@@ -137,6 +137,23 @@ async def allowed_actions(row: dict[str, Any], actor: CurrentUser) -> list[str]:
     return allowed
 
 
+async def action_refusals(row: dict[str, Any], actor: CurrentUser) -> dict[str, str]:
+    """Actions of the caller's role from the current state that a guard refuses now, with the reason.
+
+    Pages use it to say why a button is missing ("Upload these documents first: ...").
+    """
+    workflow = loader.get(row["workflow"])
+    refused: dict[str, str] = {}
+    for action in workflow.actions_from(row["status"]):
+        if actor.role not in action.roles:
+            continue
+        ctx = TransitionContext(row, workflow, action, actor, {}, row["status"], action.to, dt.datetime.now(dt.UTC))
+        refusal = await _first_refusal(ctx)
+        if refusal is not None:
+            refused[action.name] = refusal.message
+    return refused
+
+
 async def _first_refusal(ctx: TransitionContext) -> registry.Refusal | None:
     for ref in ctx.action.guards:
         refusal = await registry.run_guard(ref.name, ctx, ref.params)

@@ -1,0 +1,75 @@
+"""Words for people for the codes the services use (components, document kinds, member roles, ...).
+
+Message ids are English; templates show them through the ``label`` filter,
+e.g. ``{{ "capital" | label("component") }}`` → "Modal kerja".
+"""
+
+from __future__ import annotations
+
+import re
+
+from tkm.auth.roles import ROLE_LABELS
+from tkm.core.i18n import N_, gettext
+
+LABELS: dict[str, dict[str, str]] = {
+    "component": {
+        "capital": N_("Working capital"),
+        "wages": N_("Wages"),
+        "product_development": N_("Product development"),
+        "marketing": N_("Marketing"),
+    },
+    "kind": {
+        "proposal": N_("Proposal"),
+        "ktp": N_("Identity cards (KTP)"),
+        "sk_kelompok": N_("Group decree (SK kelompok)"),
+        "photo": N_("Photo"),
+        "agreement": N_("Signed agreement"),
+        "receipt": N_("Receipt"),
+        "other": N_("Other document"),
+    },
+    "member_role": {
+        "ketua": N_("Leader (ketua)"),
+        "sekretaris": N_("Secretary (sekretaris)"),
+        "bendahara": N_("Treasurer (bendahara)"),
+        "anggota": N_("Member (anggota)"),
+    },
+    "gender": {"L": N_("Male (L)"), "P": N_("Female (P)")},
+    "role": {str(k): v for k, v in ROLE_LABELS.items()},
+    # Fields of workflow action bodies (workflows/*.toml); unknown names are shown as they are.
+    "body": {
+        "notes": N_("Notes"),
+        "reasons": N_("Reasons"),
+        "reason": N_("Reason"),
+        "no_conflict_of_interest": N_(
+            "I declare that I have no conflict of interest with this group: no family, business or money ties "
+            "to any of its members."
+        ),
+        "scores": N_("Scores"),
+        "recommended_budget": N_("Recommended budget"),
+    },
+    "action": {"create": N_("Application created")},
+}
+
+#: Lists on forms, for saying which row an error is about ("Member 3: ...").
+ROW_LABELS = {
+    "members": N_("Member %(n)s: "),
+    "budget": N_("Budget line %(n)s: "),
+    "business_plan.products": N_("Product %(n)s: "),
+}
+_ROW = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>\d+)\]")
+
+MEMBER_ROLES = tuple(LABELS["member_role"])
+GENDERS = tuple(LABELS["gender"])
+
+
+def label(code: object, kind: str) -> str:
+    text = LABELS.get(kind, {}).get(str(code))
+    return gettext(text) if text else str(code)
+
+
+def field_context(field: str) -> str:
+    """``members[2].nik`` → "Member 3: " (empty for plain fields)."""
+    match = _ROW.match(field)
+    if not match or match["prefix"] not in ROW_LABELS:
+        return ""
+    return gettext(ROW_LABELS[match["prefix"]], n=int(match["index"]) + 1)
