@@ -15,6 +15,7 @@ import anyio
 import filetype
 
 from tkm.applications import access
+from tkm.applications.kinds import KINDS, label
 from tkm.applications.tables import Attachment
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core import audit, db
@@ -31,16 +32,26 @@ from tkm.core.errors import (
 from tkm.core.i18n import _
 from tkm.core.settings import get_settings
 
-KINDS = ("proposal", "ktp", "sk_kelompok", "photo", "agreement", "receipt", "other")
 ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-#: Which kinds an applicant may add in which state (proposal documents before review, the signed
-#: agreement once approved, photos and receipts while the grant runs).
-KINDS_BY_STATE = {
-    "draft": KINDS,
-    "revision_requested": KINDS,
-    "approved": ("agreement", "photo", "other"),
-    "active": ("photo", "receipt", "other"),
-}
+
+
+def kinds_allowed(row: dict[str, Any]) -> tuple[str, ...]:
+    """What the applicant may add now: the workflow file lists it per state (``uploads``)."""
+    from tkm.workflow import loader
+
+    return loader.get(row["workflow"]).states[row["status"]].uploads
+
+
+def _not_now(kind: str, row: dict[str, Any]) -> Conflict:
+    from tkm.workflow import loader
+
+    state = str(loader.get(row["workflow"]).states[row["status"]].label)
+    return Conflict(
+        _("%(kind)s cannot be added while the application is %(state)s.", kind=label(kind), state=state),
+        errors=[FieldError("kind", _("Not at this stage."))],
+    )
+
+
 CHUNK = 1024 * 1024
 
 
@@ -86,10 +97,8 @@ async def upload(
     row = await access.load(application_id, actor)
     if actor.role != Role.applicant:
         raise Forbidden(_("Only the applicant adds attachments."))
-    if kind not in KINDS_BY_STATE.get(row["status"], ()):
-        raise Conflict(
-            _("A %(kind)s cannot be added while the application is %(state)s.", kind=kind, state=row["status"])
-        )
+    if kind not in kinds_allowed(row):
+        raise _not_now(kind, row)
     limit = get_settings().max_upload_bytes
     tmp, size, sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
     try:
@@ -117,14 +126,8 @@ async def upload(
         async with db.transaction():
             # Re-read under the lock: the state may have moved on while the file was being copied.
             current = await access.load(application_id, actor, lock=True)
-            if kind not in KINDS_BY_STATE.get(current["status"], ()):
-                raise Conflict(
-                    _(
-                        "A %(kind)s cannot be added while the application is %(state)s.",
-                        kind=kind,
-                        state=current["status"],
-                    )
-                )
+            if kind not in kinds_allowed(current):
+                raise _not_now(kind, current)
             rows = await Attachment.insert(
                 Attachment(
                     application=application_id,

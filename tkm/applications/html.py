@@ -341,7 +341,7 @@ async def _detail_page(
     programme = await get_programme(app["programme"])
     refused = await engine.action_refusals(row, user)
     is_owner = user.role == Role.applicant and int(row["applicant"]) == user.id
-    upload_kinds = attachments.KINDS_BY_STATE.get(app["status"], ()) if is_owner else ()
+    upload_kinds = attachments.kinds_allowed(app) if is_owner else ()
     latest = app["history"][-1] if app["history"] else None
     return Template(
         "applications/detail.html",
@@ -358,7 +358,7 @@ async def _detail_page(
             "upload_kinds": [(k, label(k, "kind")) for k in upload_kinds],
             "upload": upload_state or {"errors": forms.FormErrors(), "kind": ""},
             "action_state": action_state or {},
-            "can_edit": is_owner and app["status"] in services.EDITABLE_STATES,
+            "can_edit": is_owner and services.is_editable(app),
             "nik_checks": [nik_check(m["nik"]) for m in group["members"]],
             "max_upload_bytes": get_settings().max_upload_bytes,
             "panels": await panels_for(app, user),
@@ -560,7 +560,7 @@ class ApplicationPages(Controller):
                 return Redirect(f"/applications/new?group_id={groups[0]['id']}")
             return Template("applications/choose_group.html", context={"groups": groups})
         group = await group_services.get_group(group_id, user)
-        programmes = (await list_programmes(PageParams(1, 200), region=group["region"], open_only=True))["items"]
+        programmes = (await list_programmes(PageParams(1, 200), open_only=True, covering=group["region"]))["items"]
         data = read_application_form({})
         data["group_id"] = str(group["id"])
         data["programme"] = programmes[0]["code"] if programmes else ""
@@ -574,7 +574,7 @@ class ApplicationPages(Controller):
         if group_id is None:
             return Redirect("/applications/new", status_code=303)
         group = await group_services.get_group(group_id, user)
-        programmes = (await list_programmes(PageParams(1, 200), region=group["region"], open_only=True))["items"]
+        programmes = (await list_programmes(PageParams(1, 200), open_only=True, covering=group["region"]))["items"]
         page = {"mode": "new", "group": group, "programmes": programmes}
         if row_edit(form, data):
             return await _form_page(user, data, forms.FormErrors(), **page)
@@ -600,7 +600,7 @@ class ApplicationPages(Controller):
         app = await services.get_application(application_id, user)
         if user.role != Role.applicant:
             raise Forbidden(_("Only the applicant changes an application."))
-        if app["status"] not in services.EDITABLE_STATES:
+        if not services.is_editable(app):
             raise Conflict(_("An application can be changed only as a draft or when a revision was requested."))
         group = await group_services.get_group(app["group_id"], user)
         programme = await get_programme(app["programme"])

@@ -23,8 +23,10 @@ from tkm.programmes.services import programme_out
 from tkm.programmes.tables import Programme
 from tkm.workflow import engine, loader
 
-#: States in which the applicant may still change the business plan and budget.
-EDITABLE_STATES = ("draft", "revision_requested")
+
+def is_editable(row: dict[str, Any]) -> bool:
+    """May the applicant still change the plan and budget? The workflow file says, per state (``editable``)."""
+    return loader.get(row["workflow"]).states[row["status"]].editable
 
 
 def _check_plan(plan: BusinessPlan) -> list[FieldError]:
@@ -211,7 +213,7 @@ async def patch_application(
             raise PreconditionFailed(
                 _("The application changed since you read it. Reload it."), extra={"current_version": row["version"]}
             )
-        if row["status"] not in EDITABLE_STATES:
+        if not is_editable(row):
             raise Conflict(_("An application can be changed only as a draft or when a revision was requested."))
         programme = programme_out(await Programme.select().where(Programme.id == row["programme"]).first())
         errors: list[FieldError] = []
@@ -365,7 +367,9 @@ async def list_applications(
     if region:
         conditions.append((Application.region == region) | Application.region.like(region + ".%"))
     if q:
-        conditions.append(db.ilike(Application.group_id.name, f"%{q.strip()}%"))
+        text = q.strip().lstrip("#")
+        by_name = db.ilike(Application.group_id.name, f"%{q.strip()}%")
+        conditions.append((Application.id == int(text)) | by_name if text.isdigit() else by_name)
     query = Application.select(
         Application.id,
         Application.status,

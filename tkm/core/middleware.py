@@ -25,7 +25,10 @@ class LanguageMiddleware:
             name, _sep, value = part.strip().partition("=")
             cookies[name] = value
         query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
-        language = negotiate(headers.get("accept-language"), cookies.get(LANG_COOKIE), query)
+        # Pages are Indonesian unless the person switched (cookie or ?lang=): many Indonesian browsers
+        # announce English. API clients may ask with Accept-Language.
+        accept = headers.get("accept-language") if scope.get("path", "").startswith("/api/") else None
+        language = negotiate(accept, cookies.get(LANG_COOKIE), query)
         scope.setdefault("state", {})["language"] = language
         token = set_language(language)
         try:

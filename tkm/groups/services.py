@@ -22,8 +22,6 @@ from tkm.programmes.tables import TrainingCentre
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 ACCOUNT_RE = re.compile(r"^[0-9]{5,20}$")
 MAX_MEMBERS = 100
-#: While an application is in one of these states its group's members and bank account are frozen.
-EDITABLE_APPLICATION_STATES = ("draft", "revision_requested", "withdrawn", "rejected", "completed")
 
 
 def _phone(value: str) -> str:
@@ -263,6 +261,46 @@ async def list_groups(
     return params.envelope([await _view(r) for r in rows], await count)
 
 
+async def _frozen(group_id: int) -> bool:
+    """A group is frozen while one of its applications is under way: neither editable nor finished
+    (the workflow file marks states ``editable`` and ``terminal``)."""
+    from tkm.applications.tables import Application
+    from tkm.workflow import loader
+
+    rows = await Application.select(Application.workflow, Application.status).where(Application.group_id == group_id)
+    for r in rows:
+        state = loader.get(r["workflow"]).states[r["status"]]
+        if not (state.editable or state.terminal):
+            return True
+    return False
+
+
+async def _changes_frozen_fields(
+    group_id: int, row: dict[str, Any], data: GroupPatch, members: list[dict[str, Any]] | None
+) -> bool:
+    """Only real changes count: an edit form that sends the same members back is fine."""
+    if data.region is not None and data.region != row["region"]:
+        return True
+    if data.bank_account is not None:
+        account = data.bank_account
+        if (account.bank.strip(), account.number.replace(" ", "").replace("-", ""), account.holder.strip()) != (
+            row["bank_name"],
+            row["bank_account_number"],
+            row["bank_account_holder"],
+        ):
+            return True
+    if members is not None:
+        current = (
+            await Member.select(Member.nik, Member.name, Member.role, Member.gender, Member.phone)
+            .where(Member.group_id == group_id)
+            .order_by(Member.position)
+        )
+        wanted = [{k: m[k] for k in ("nik", "name", "role", "gender", "phone")} for m in members]
+        if wanted != [dict(c) for c in current]:
+            return True
+    return False
+
+
 async def patch_group(group_id: int, actor: CurrentUser, data: GroupPatch, if_match: int | None) -> dict[str, Any]:
     errors = _check_fields(data)
     members = None
@@ -279,12 +317,7 @@ async def patch_group(group_id: int, actor: CurrentUser, data: GroupPatch, if_ma
             raise PreconditionFailed(
                 _("The group changed since you read it. Reload it."), extra={"current_version": row["version"]}
             )
-        from tkm.applications.tables import Application
-
-        locked = await Application.exists().where(
-            Application.group_id == group_id, Application.status.not_in(list(EDITABLE_APPLICATION_STATES))
-        )
-        if locked and (data.members is not None or data.bank_account is not None or data.region is not None):
+        if await _frozen(group_id) and await _changes_frozen_fields(group_id, row, data, members):
             raise Conflict(
                 _("Members, bank account and region cannot change while an application is being reviewed or funded.")
             )

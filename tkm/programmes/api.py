@@ -50,8 +50,9 @@ class ProgrammeController(Controller):
         per_page: FromQuery[int | None] = None,
         region: FromQuery[str | None] = None,
         open: FromQuery[bool] = False,
+        covering: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        return await services.list_programmes(page_params(page, per_page), region, open)
+        return await services.list_programmes(page_params(page, per_page), region, open, covering)
 
     @get("/{code:str}", summary="One programme")
     async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> dict[str, Any]:

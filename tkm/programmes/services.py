@@ -218,15 +218,24 @@ async def create_programme(actor: CurrentUser, data: ProgrammeIn) -> dict[str, A
     return programme_out(row.to_dict())
 
 
-async def list_programmes(params: PageParams, region: str | None = None, open_only: bool = False) -> dict[str, Any]:
+def covers(programme_regions: list[str], region: str) -> bool:
+    """Does a programme for these regions accept a group of ``region``?"""
+    return any(region == r or region.startswith(r + ".") for r in programme_regions)
+
+
+async def list_programmes(
+    params: PageParams, region: str | None = None, open_only: bool = False, covering: str | None = None
+) -> dict[str, Any]:
+    """``region``: programmes touching the region (also those for a part of it); ``covering``: programmes a
+    group of that region may apply to."""
     rows = await Programme.select().order_by(Programme.opens_on, ascending=False)
     items = [programme_out(r) for r in rows]
     if region:
         items = [
-            p
-            for p in items
-            if any(region == r or region.startswith(r + ".") or r.startswith(region + ".") for r in p["regions"])
+            p for p in items if covers(p["regions"], region) or any(r.startswith(region + ".") for r in p["regions"])
         ]
+    if covering:
+        items = [p for p in items if covers(p["regions"], covering)]
     if open_only:
         items = [p for p in items if p["is_open"]]
     return params.envelope(items[params.offset : params.offset + params.per_page], len(items))

@@ -25,7 +25,10 @@ async def required_attachments(ctx: TransitionContext, kinds: list[str]) -> Refu
     present = {r["kind"] for r in rows}
     missing = [k for k in kinds if k not in present]
     if missing:
-        return Refusal(_("Upload these documents first: %(kinds)s.", kinds=", ".join(missing)), field="attachments")
+        from tkm.applications.kinds import label
+
+        names = ", ".join(label(k) for k in missing)
+        return Refusal(_("Upload these documents first: %(kinds)s.", kinds=names), field="attachments")
     return None
 
 

@@ -27,6 +27,10 @@ class State:
     terminal: bool = False
     #: Applications in this state hold a grant (one NIK may be in only one such group).
     holds_grant: bool = False
+    #: The applicant may still change the business plan and budget (and the group's members).
+    editable: bool = False
+    #: Kinds of attachment the applicant may add in this state.
+    uploads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

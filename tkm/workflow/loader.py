@@ -8,6 +8,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from tkm.applications.kinds import KINDS as ATTACHMENT_KINDS
 from tkm.auth.roles import ROLES
 from tkm.programmes.schemas import COMPONENTS
 from tkm.workflow import registry
@@ -25,7 +26,7 @@ from tkm.workflow.definition import (
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 TOP_KEYS = {"name", "title", "initial", "states", "actions", "rubric", "tranches"}
-STATE_KEYS = {"label", "terminal", "holds_grant"}
+STATE_KEYS = {"label", "terminal", "holds_grant", "editable", "uploads"}
 ACTION_KEYS = {"label", "from", "to", "roles", "body", "guards", "effects", "style"}
 FIELD_KEYS = {"type", "required", "max_length"}
 
@@ -107,11 +108,21 @@ def parse(path: Path) -> Workflow:
             raise check.fail(key, "state names are lower_case_words")
         table = check.table(raw, key)
         check.keys(table, STATE_KEYS, key)
+        uploads = table.get("uploads", [])
+        if not isinstance(uploads, list) or not all(isinstance(k, str) for k in uploads):
+            raise check.fail(f"{key}.uploads", "must be a list of attachment kinds")
+        for i, kind in enumerate(uploads):
+            if kind not in ATTACHMENT_KINDS:
+                raise check.fail(
+                    f"{key}.uploads[{i}]", f"unknown attachment kind {kind!r} (known: {', '.join(ATTACHMENT_KINDS)})"
+                )
         states[state_name] = State(
             name=state_name,
             label=check.label(table.get("label"), f"{key}.label"),
             terminal=bool(table.get("terminal", False)),
             holds_grant=bool(table.get("holds_grant", False)),
+            editable=bool(table.get("editable", False)),
+            uploads=tuple(uploads),
         )
     if not states:
         raise check.fail("states", "declare at least one state")
