@@ -36,7 +36,7 @@ async def members_within_limits(ctx: TransitionContext) -> Refusal | None:
         .where(Programme.id == ctx.application["programme"])
         .first()
     )
-    count = await Member.count().where(Member.group == ctx.application["group"])
+    count = await Member.count().where(Member.group == ctx.application["group_id"])
     if programme and not programme["min_members"] <= count <= programme["max_members"]:
         return Refusal(
             _(
@@ -98,8 +98,10 @@ async def not_same_actor(ctx: TransitionContext, as_action: str) -> Refusal | No
 async def no_conflict_of_interest(ctx: TransitionContext) -> Refusal | None:
     """A reviewer may not review a group one of whose members shares their phone or e-mail."""
     me = await User.select(User.phone, User.email).where(User.id == ctx.actor.id).first()
-    group = await Group.select(Group.owner.email, Group.owner.phone).where(Group.id == ctx.application["group"]).first()
-    phones = {r["phone"] for r in await Member.select(Member.phone).where(Member.group == ctx.application["group"])}
+    group = (
+        await Group.select(Group.owner.email, Group.owner.phone).where(Group.id == ctx.application["group_id"]).first()
+    )
+    phones = {r["phone"] for r in await Member.select(Member.phone).where(Member.group == ctx.application["group_id"])}
     if group:
         phones.add(group["owner.phone"])
     phones.discard("")
@@ -131,8 +133,8 @@ async def grant_holders(nik_list: list[str], exclude_group: int | None = None) -
 
 @guard("no_member_in_other_grant")
 async def no_member_in_other_grant(ctx: TransitionContext) -> Refusal | None:
-    niks = [r["nik"] for r in await Member.select(Member.nik).where(Member.group == ctx.application["group"])]
-    clashes = await grant_holders(niks, exclude_group=int(ctx.application["group"]))
+    niks = [r["nik"] for r in await Member.select(Member.nik).where(Member.group == ctx.application["group_id"])]
+    clashes = await grant_holders(niks, exclude_group=int(ctx.application["group_id"]))
     if clashes:
         nik, other = next(iter(sorted(clashes.items())))
         return Refusal(
@@ -146,7 +148,7 @@ async def no_member_in_other_grant(ctx: TransitionContext) -> Refusal | None:
 async def completed_grant(ctx: TransitionContext, workflow: str) -> Refusal | None:
     """The group finished a grant of ``workflow`` (TKM Lanjutan follows a completed TKM Pemula)."""
     done = await Application.exists().where(
-        Application.group == ctx.application["group"],
+        Application.group == ctx.application["group_id"],
         Application.workflow == workflow,
         Application.status == "completed",
     )
@@ -227,7 +229,7 @@ async def notify_effect(ctx: TransitionContext, to: str, subject: str, body: str
             scopes = json.loads(r["regions"]) if isinstance(r["regions"], str) else r["regions"]
             if any(region == s or region.startswith(s + ".") for s in scopes):
                 recipients.append(r["email"])
-    group = await Group.select(Group.name).where(Group.id == ctx.application["group"]).first()
+    group = await Group.select(Group.name).where(Group.id == ctx.application["group_id"]).first()
     fields: dict[str, Any] = {
         "id": ctx.application_id,
         "group": group["name"] if group else "",
