@@ -12,6 +12,7 @@ TABLE_MODULES = [
     "tkm.notifications.tables",
     "tkm.groups.tables",
     "tkm.applications.tables",
+    "tkm.documents.tables",
 ]
 
 APP_CONFIG = AppConfig(

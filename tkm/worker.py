@@ -22,6 +22,7 @@ from tkm.core.settings import Settings, get_settings
 TASK_MODULES = [
     "tkm.core.tasks",
     "tkm.notifications.tasks",
+    "tkm.documents.tasks",
 ]
 
 #: Redis re-delivers an unacknowledged task after this long; retries must wait less than it.

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 #: Modules that register hooks; import order does not matter.
 HOOK_MODULES = [
     "tkm.workflow.builtin",
+    "tkm.documents.hooks",
 ]
 
 
