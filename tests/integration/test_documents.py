@@ -138,6 +138,9 @@ def test_verify_page_checks_an_uploaded_file(api, client, approved):
     content = ready_pdf(api, receipt["id"], approved.applicant["headers"])
     page = client.get(f"/verify/{receipt['verification_code']}")
     assert page.status_code == 200 and receipt["number"] in page.text
+    assert "Periksa keaslian dokumen" in page.text and "Tanda terima permohonan" in page.text  # Indonesian first
+    english = client.get(f"/verify/{receipt['verification_code']}", params={"lang": "en"})
+    assert "Verify a document" in english.text and "Receipt of application" in english.text
     token = client.cookies.get("csrftoken")
     ok = client.post(
         f"/verify/{receipt['verification_code']}",
