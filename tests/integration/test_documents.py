@@ -558,3 +558,22 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
     assert "Komitmen anggaran" in trail_text and "Rp21.001.000" in trail_text
     assert "Riwayat persetujuan" in trail_text.replace("RIWAYAT PERSETUJUAN", "Riwayat persetujuan")
     assert "Setujui" in trail_text and "Disetujui sesuai rekomendasi tim verifikasi." in trail_text
+
+
+def test_a_render_that_never_finishes_is_given_up_after_the_last_attempt(api, approved):
+    from tkm.core import db
+    from tkm.documents import services
+    from tkm.documents.tables import Document
+
+    async def issue_crashed():
+        async with db.transaction():
+            document_id = await services.issue("funds_trail", application_id=approved.application_id,
+                                               context_key="crashes", data={"entries": [], "totals": {}})  # fmt: skip
+        # As if every worker that took it died mid-render.
+        await Document.update({Document.attempts: services.MAX_RENDER_ATTEMPTS}).where(Document.id == document_id)
+        return document_id
+
+    document_id = api.call(issue_crashed)
+    api.call(services.resend_stuck, 0)
+    row = api.call(letters.document_row, document_id)
+    assert row["status"] == "failed" and str(services.MAX_RENDER_ATTEMPTS) in row["error"]

@@ -24,6 +24,8 @@ from tkm.programmes.tables import Programme, TrainingCentre
 from tkm.workflow import loader
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
+#: The funds trail's totals (API.md: Funds trail).
+TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
 
 
 def _loads(value: Any) -> Any:
@@ -260,7 +262,7 @@ async def build(
             }
             for e in data["entries"]
         ]
-        part["totals"] = {k: int(data["totals"].get(k) or 0) for k in summary_totals()}
+        part["totals"] = {k: int(data["totals"].get(k) or 0) for k in TRAIL_TOTALS}
     return part
 
 
@@ -273,10 +275,6 @@ async def decree_of(application_id: int) -> dict[str, Any] | None:
         .first()
     )
     return {"number": row["number"], "on": local_date(row["issued_at"])} if row else None
-
-
-def summary_totals() -> tuple[str, ...]:
-    return ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
 
 
 async def programme_part(programme_id: int, region: str) -> dict[str, Any]:

@@ -36,6 +36,6 @@ def startup(settings: Any) -> None:
                 kind = ref.params.get("kind")
                 if kind not in LETTER_KINDS or set(ref.params) != {"kind"}:
                     raise loader.WorkflowError(
-                        f"{name}.toml: actions.{action.name}.effects[{i}]: issue_letter takes kind = one of "
+                        f"{workflow.file}: actions.{action.name}.effects[{i}]: issue_letter takes kind = one of "
                         f"{', '.join(LETTER_KINDS)} (got {ref.params!r})"
                     )

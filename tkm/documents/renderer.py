@@ -31,6 +31,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 from tkm.core import i18n, money
 from tkm.core.settings import get_settings
 from tkm.documents import charts
+from tkm.web.templating import install
 
 log = structlog.get_logger(__name__)
 
@@ -159,8 +160,6 @@ def qr_svg(url: str) -> Markup:
 
 
 def make_environment(letters_dir: Path) -> Environment:
-    from tkm.web.templating import install
-
     env = Environment(
         loader=FileSystemLoader(str(letters_dir)),
         autoescape=True,
@@ -175,7 +174,6 @@ def make_environment(letters_dir: Path) -> Environment:
         tanggal=tanggal,
         hari_tanggal_terbilang=hari_tanggal_terbilang,
         code_groups=code_groups,
-        terbilang_angka=money.terbilang,
     )
     env.globals.update(qr_svg=qr_svg, bar_chart=charts.bar_chart)
     return env

@@ -413,6 +413,9 @@ async def resend_stuck(
     )
     resend = [int(r["id"]) for r in rows if r["attempts"] < MAX_RENDER_ATTEMPTS]
     give_up = [int(r["id"]) for r in rows if r["attempts"] >= MAX_RENDER_ATTEMPTS and r["status"] == "pending"]
+    _remove_stale_temp_files(get_settings().data_dir / "documents", STALE_TEMP_SECONDS)
+    if not (resend or give_up):
+        return 0
     async with db.transaction():
         for document_id in resend:
             await outbox.enqueue(RENDER_TASK, {"document_id": document_id})
@@ -428,9 +431,7 @@ async def resend_stuck(
                     Document.updated_at: now,
                 }
             ).where(Document.id.is_in(give_up), Document.status == "pending")
-    _remove_stale_temp_files(get_settings().data_dir / "documents", STALE_TEMP_SECONDS)
-    if resend or give_up:
-        log.info("documents.resent", resent=resend, gave_up=give_up)
+    log.info("documents.resent", resent=resend, gave_up=give_up)
     return len(resend)
 
 
