@@ -521,7 +521,7 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
         "entries": [
             {"at": "2020-03-20T09:00:00+07:00", "kind": "commitment", "component": "capital", "amount": 15_000_000,
              "reference": "SK", "actor": "Approver", "balance_after": 15_000_000},
-            {"at": "2020-03-24T10:00:00+07:00", "kind": "disbursement", "component": "capital", "amount": 15_000_000,
+            {"at": "2020-03-24T18:30:00+00:00", "kind": "disbursement", "component": "capital", "amount": 15_000_000,
              "reference": "TRF-2020-0001", "actor": "Finance", "balance_after": 0},
         ],
         "totals": {"approved": 21_001_000, "disbursed": 15_000_000, "spent": 0, "revenue": 0, "reinvested": 0,
@@ -556,6 +556,7 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
     trail_text = letters.pdf_text(ready_pdf(api, funds, headers))
     assert "LAPORAN JEJAK DANA BANTUAN" in trail_text and "Penyaluran" in trail_text
     assert "Komitmen anggaran" in trail_text and "Rp21.001.000" in trail_text
+    assert "20 Maret 2020" in trail_text and "25 Maret 2020" in trail_text  # 18:30 UTC is 01:30 WIB the next day
     assert "Riwayat persetujuan" in trail_text.replace("RIWAYAT PERSETUJUAN", "Riwayat persetujuan")
     assert "Setujui" in trail_text and "Disetujui sesuai rekomendasi tim verifikasi." in trail_text
 

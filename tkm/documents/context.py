@@ -216,14 +216,17 @@ def _tranche(data: dict[str, Any], *, paid: bool) -> dict[str, Any]:
         "due_condition": str(t.get("due_condition") or ""),
     }
     if paid:
-        paid_at = t["paid_at"]
-        paid_at = dt.datetime.fromisoformat(paid_at) if isinstance(paid_at, str) else paid_at
-        if isinstance(paid_at, dt.datetime):
-            paid_on = local_date(paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=dt.UTC))
-        else:
-            paid_on = paid_at.isoformat()
-        out |= {"paid_on": paid_on, "transfer_reference": str(t.get("transfer_reference") or "")}
+        out |= {"paid_on": day_of(t["paid_at"]), "transfer_reference": str(t.get("transfer_reference") or "")}
     return out
+
+
+def day_of(value: dt.datetime | dt.date | str) -> str:
+    """The calendar date (ISO) of a timestamp in Western Indonesia time; a plain date stays as it is."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value or " " in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return local_date(value if value.tzinfo else value.replace(tzinfo=dt.UTC)) or ""
+    return value.isoformat()
 
 
 async def build(
@@ -251,6 +254,7 @@ async def build(
         part["entries"] = [
             {
                 "at": iso(e["at"]) if isinstance(e["at"], dt.date) else str(e["at"]),
+                "on": day_of(e["at"]),
                 "kind": str(e["kind"]),
                 "kind_label": LEDGER_KIND_LABELS.get(str(e["kind"]), str(e["kind"])),
                 "component": str(e.get("component") or ""),
