@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tkm import regions
 from tkm.applications.tables import Application, ApplicationEvent, Attachment, BudgetLine
@@ -20,10 +19,10 @@ from tkm.documents.kinds import ATTACHMENT_LABELS, COMPONENT_LABELS, LEDGER_KIND
 from tkm.documents.tables import Document
 from tkm.groups.tables import Group, Member
 from tkm.programmes.schemas import COMPONENTS
+from tkm.programmes.services import JAKARTA
 from tkm.programmes.tables import Programme, TrainingCentre
 from tkm.workflow import loader
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 #: The funds trail's totals (API.md: Funds trail).
 TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
 

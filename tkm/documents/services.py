@@ -23,7 +23,6 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -45,7 +44,6 @@ log = structlog.get_logger(__name__)
 
 RENDER_TASK = "tkm.documents.render"
 SWEEP_TASK = "tkm.documents.sweep"
-JAKARTA = ZoneInfo("Asia/Jakarta")
 #: A pending document untouched this long lost its task (broker or worker gone): send it again.
 STUCK_AFTER_SECONDS = 300
 #: A failed document whose retries were lost is tried again after this long, up to MAX_RENDER_ATTEMPTS.
@@ -172,7 +170,7 @@ async def issue(
     part = await context.build(kind, application_id=application_id, subject_key=context_key, data=data)
 
     now = dt.datetime.now(dt.UTC)
-    local = now.astimezone(JAKARTA)
+    local = now.astimezone(context.JAKARTA)
     counter = await numbering.lock(office_row["code"], kind, local.year)
     existing = await _issued(key)  # whoever held the counter before us may have issued this very document
     if existing is not None:
