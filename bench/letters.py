@@ -237,6 +237,16 @@ def start_worker(env: dict[str, str], concurrency: int, log_path: Path) -> subpr
     )
 
 
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    """Warm shutdown; a worker stuck in it (the filesystem transport sometimes is) is killed."""
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
 async def progress(ids: list[int]) -> tuple[int, int, dt.datetime | None, dt.datetime | None]:
     from tkm.documents.tables import Document
 
@@ -275,8 +285,7 @@ def through_celery(
         else:
             raise RuntimeError(f"only {ready} of {count} documents were ready in time; see {logs}")
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop(worker)
     seconds = (last - first).total_seconds()
     return {"seconds": seconds, "ms_per_letter": seconds * 1000 / count}
 
