@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-      fonts-dejavu-core fonts-noto-core \
+      fonts-dejavu-core fonts-noto-core fonts-liberation \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 tkm \
  && mkdir -p /data && chown tkm:tkm /data

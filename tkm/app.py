@@ -38,10 +38,11 @@ ROUTE_MODULES = [
     "tkm.reports.routes",
     "tkm.disbursement.routes",
     "tkm.web.routes",
+    "tkm.documents.routes",
 ]
 
 #: Hooks run at start-up, e.g. loading and validating workflows/*.toml.
-STARTUP_MODULES: list[str] = ["tkm.workflow.loader"]
+STARTUP_MODULES: list[str] = ["tkm.workflow.loader", "tkm.documents.hooks"]
 
 
 def collect_routes() -> list[Any]:

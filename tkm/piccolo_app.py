@@ -15,6 +15,7 @@ TABLE_MODULES = [
     "tkm.ledger.tables",
     "tkm.reports.tables",
     "tkm.disbursement.tables",
+    "tkm.documents.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -23,10 +23,14 @@ TASK_MODULES = [
     "tkm.core.tasks",
     "tkm.notifications.tasks",
     "tkm.reports.tasks",
+    "tkm.documents.tasks",
 ]
 
 #: Redis re-delivers an unacknowledged task after this long; retries must wait less than it.
 VISIBILITY_TIMEOUT = 3600
+#: How often an idle worker looks into the filesystem broker's folder (kombu's default is 1 s, which
+#: caps a worker process at about one task a second however quick the task is).
+FILESYSTEM_POLLING_INTERVAL = 0.1
 
 
 def _broker_options(settings: Settings) -> dict[str, Any]:
@@ -41,6 +45,7 @@ def _broker_options(settings: Settings) -> dict[str, Any]:
         "processed_folder": str(base / "processed"),
         "control_folder": str(base / "control"),
         "store_processed": False,
+        "polling_interval": FILESYSTEM_POLLING_INTERVAL,
     }
 
 

@@ -29,6 +29,7 @@ HOOK_MODULES = [
     "tkm.ledger.hooks",
     "tkm.reports.hooks",
     "tkm.disbursement.hooks",
+    "tkm.documents.hooks",
 ]
 
 

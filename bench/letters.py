@@ -1,0 +1,407 @@
+"""Letters benchmark: the renderer against plain WeasyPrint, then Celery with 1 and 2 worker processes.
+
+    .venv/bin/python -m bench.letters [--count 200] [--runs 1] [--skip-celery] [--output docs/benchmarks.md]
+
+1. In one process, render ``count`` approval decrees through the app's renderer
+   (Jinja, the locked URL fetcher, the shared FontConfiguration and stylesheet)
+   and, interleaved, WeasyPrint alone on the same final HTML with its own
+   defaults. Reports the median milliseconds per letter and the ratio
+   (goal: <= 1.2).
+2. Issue ``count`` decrees into a fresh SQLite database and let real Celery
+   workers on the filesystem broker render them, once with one worker process
+   and once with two. The time is taken from the documents' own timestamps
+   (first render started → last render finished), so worker start-up is not
+   counted. Reports the speed-up (goal: >= 1.7 on two cores). With ``--runs N``
+   each is run N times and the fastest run counts (the least disturbed by
+   other work on a shared machine).
+
+Everything runs in a temporary TKM_DATA_DIR; nothing outside it is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RATIO_GOAL = 1.2
+LOAD_AT_START = os.getloadavg()[0]
+SPEEDUP_GOAL = 1.7
+
+
+# --- a data set: one approved application in Padang ---------------------------------------------------------------
+
+
+async def seed() -> int:
+    """Rows for one approved application (inserted directly: the benchmark measures letters, not the workflow)."""
+    from tkm.applications.tables import Application, ApplicationEvent, BudgetLine
+    from tkm.auth.tables import User
+    from tkm.core import db
+    from tkm.documents.tables import Office
+    from tkm.groups.tables import Group, Member
+    from tkm.programmes.tables import Programme, TrainingCentre
+
+    now = dt.datetime.now(dt.UTC)
+    async with db.transaction():
+        ketua = User(
+            email="ketua@bench.test", name="Siti Rahmawati", password_hash="-", role="applicant", created_at=now
+        )
+        await ketua.save()
+        centre = TrainingCentre(code="BLK-PDG", name="BLK Padang", kind="UPTP", region="13.71", created_at=now)
+        await centre.save()
+        programme = Programme(
+            code="TKM-2020",
+            name="TKM Pemula 2020",
+            workflow="tkm-pemula",
+            fiscal_year=2020,
+            budget_ceiling=2_000_000_000,
+            max_per_group=25_000_000,
+            min_members=5,
+            max_members=20,
+            regions=json.dumps(["13"]),
+            opens_on=dt.date(2020, 3, 1),
+            closes_on=dt.date(2020, 12, 31),
+            components=json.dumps({"capital": {"max": 15_000_000}, "wages": {"max": 6_000_000}}),
+            created_at=now,
+        )
+        await programme.save()
+        group = Group(
+            name="Kelompok Usaha Jahit Maju Bersama",
+            region="13.71",
+            address="Jl. Khatib Sulaiman No. 12, Padang Utara",
+            training_centre=centre.id,
+            products=json.dumps(["masker", "hand_sanitizer"]),
+            bank_name="Bank Nagari",
+            bank_account_number="2100 0123 4567 89",
+            bank_account_holder="Kelompok Usaha Jahit Maju Bersama",
+            owner=ketua.id,
+            created_at=now,
+            updated_at=now,
+        )
+        await group.save()
+        names = ["Siti Rahmawati", "Nurhayati", "Yusnidar", "Rina Marlina", "Dewi Sartika", "Ernawati", "Zulkifli"]
+        roles = ["ketua", "sekretaris", "bendahara", "anggota", "anggota", "anggota", "anggota"]
+        for i, (name, role) in enumerate(zip(names, roles, strict=True)):
+            await Member(
+                group=group.id, nik=f"13710{i:02d}50{i:02d}80000{i}"[:16], name=name, role=role, gender="P", position=i
+            ).save()
+        budget = {"capital": 15_000_000, "wages": 6_001_000}
+        app = Application(
+            programme=programme.id,
+            group=group.id,
+            applicant=ketua.id,
+            region="13.71",
+            workflow="tkm-pemula",
+            status="approved",
+            business_plan=json.dumps({"summary": "Produksi masker kain", "market": "Pasar Raya", "workers": 7}),
+            requested_total=22_001_000,
+            recommended_budget=json.dumps(budget),
+            approved_budget=json.dumps(budget),
+            approved_total=21_001_000,
+            score=84,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now,
+            approved_at=now,
+        )
+        await app.save()
+        lines = [
+            ("capital", "Mesin jahit portabel", 5, "unit", 2_000_000),
+            ("capital", "Kain katun dan karet", 100, "meter", 50_000),
+            ("wages", "Upah penjahit", 91, "hari", 65_945),
+            ("wages", "Upah pengemasan", 1, "paket", 1_000_005),
+        ]
+        for i, (component, description, quantity, unit, cost) in enumerate(lines):
+            await BudgetLine(
+                application=app.id,
+                position=i,
+                component=component,
+                description=description,
+                quantity=quantity,
+                unit=unit,
+                unit_cost=cost,
+                total=quantity * cost,
+            ).save()
+        for seq, (action, src, dst) in enumerate(
+            [
+                ("submit", "draft", "submitted"),
+                ("start_review", "submitted", "in_review"),
+                ("recommend", "in_review", "recommended"),
+                ("approve", "recommended", "approved"),
+            ],
+            start=1,
+        ):
+            await ApplicationEvent(
+                application=app.id,
+                seq=seq,
+                action=action,
+                from_state=src,
+                to_state=dst,
+                actor=ketua.id,
+                actor_name="Bench",
+                actor_role="approver",
+                at=now,
+                notes="",
+                body="{}",
+            ).save()
+        await Office(
+            code="1371",
+            name="Dinas Tenaga Kerja Kota Padang",
+            region="13.71",
+            letterhead=json.dumps(["Pemerintah Kota Padang", "Dinas Tenaga Kerja"]),
+            address="Jl. Bagindo Aziz Chan No. 1, Padang 25111",
+            contact="Telepon (0751) 000000 · disnaker@padang.go.id",
+            city="Padang",
+            signatory_name="Drs. Bench Suryadi, M.Si.",
+            signatory_title="Kepala Dinas Tenaga Kerja Kota Padang",
+            signatory_nip="197001011995031001",
+            numbering_pattern="{seq:03d}/{kind_code}/DISNAKER-{office}/{month_roman}/{year}",
+            created_at=now,
+            updated_at=now,
+        ).save()
+    return int(app.id)
+
+
+async def issue_decrees(application_id: int, count: int, tag: str) -> list[int]:
+    from tkm.core import db
+    from tkm.documents import services
+
+    async with db.transaction():
+        return [
+            await services.issue("approval_decree", application_id=application_id, context_key=f"bench:{tag}:{i}")
+            for i in range(count)
+        ]
+
+
+async def snapshots(ids: list[int]) -> list[dict[str, Any]]:
+    from tkm.documents.tables import Document
+
+    rows = await Document.select(Document.context).where(Document.id.is_in(ids)).order_by(Document.id)
+    return [json.loads(r["context"]) if isinstance(r["context"], str) else r["context"] for r in rows]
+
+
+# --- 1. in one process ---------------------------------------------------------------------------------------------
+
+
+def in_process(contexts: list[dict[str, Any]]) -> dict[str, float]:
+    from weasyprint import CSS, HTML
+
+    from tkm.documents.renderer import PDF_VARIANT, STYLESHEET, get_renderer
+
+    renderer = get_renderer()
+    for context in contexts[:3]:  # warm up both paths (font discovery, template compilation)
+        renderer.render("approval_decree", context)
+        HTML(string=renderer.html("approval_decree", context), base_url=renderer.base_url).write_pdf(
+            stylesheets=[CSS(filename=str(renderer.letters_dir / STYLESHEET))], pdf_variant=PDF_VARIANT
+        )
+    app_ms: list[float] = []
+    plain_ms: list[float] = []
+    for context in contexts:
+        start = time.perf_counter()
+        renderer.render("approval_decree", context)
+        app_ms.append((time.perf_counter() - start) * 1000)
+        html = renderer.html("approval_decree", context)  # the same final HTML, made outside the timing
+        start = time.perf_counter()
+        HTML(string=html, base_url=renderer.base_url).write_pdf(
+            stylesheets=[CSS(filename=str(renderer.letters_dir / STYLESHEET))], pdf_variant=PDF_VARIANT
+        )
+        plain_ms.append((time.perf_counter() - start) * 1000)
+    app, plain = statistics.median(app_ms), statistics.median(plain_ms)
+    return {"app_ms": app, "plain_ms": plain, "ratio": app / plain}
+
+
+# --- 2. through Celery ---------------------------------------------------------------------------------------------
+
+
+def start_worker(env: dict[str, str], concurrency: int, log_path: Path) -> subprocess.Popen[bytes]:
+    argv = [
+        sys.executable, "-m", "celery", "-A", "tkm.worker:celery_app", "worker", "--loglevel=WARNING",
+        "-Q", env["TKM_QUEUE"], "--pool=prefork", f"--concurrency={concurrency}",
+        "--without-mingle", "--without-gossip", "-n", f"bench-{concurrency}-{time.time_ns()}@%h",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(worker: subprocess.Popen[bytes]) -> None:
+    """Warm shutdown; a worker stuck in it (the filesystem transport sometimes is) is killed."""
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
+async def progress(ids: list[int]) -> tuple[int, int, dt.datetime | None, dt.datetime | None]:
+    from tkm.documents.tables import Document
+
+    rows = await Document.select(Document.status, Document.render_started_at, Document.rendered_at).where(
+        Document.id.is_in(ids)
+    )
+    ready = [r for r in rows if r["status"] == "ready"]
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    starts = [r["render_started_at"] for r in rows if r["render_started_at"]]
+    ends = [r["rendered_at"] for r in ready]
+    return len(ready), failed, min(starts) if starts else None, max(ends) if ends else None
+
+
+def through_celery(
+    loop: asyncio.AbstractEventLoop,
+    env: dict[str, str],
+    application_id: int,
+    count: int,
+    concurrency: int,
+    logs: Path,
+    run: int = 0,
+) -> dict[str, float]:
+    ids = loop.run_until_complete(issue_decrees(application_id, count, f"celery-{concurrency}-{run}"))
+    worker = start_worker(env, concurrency, logs / f"worker-{concurrency}.log")
+    try:
+        deadline = time.monotonic() + 60 + count * 3
+        while time.monotonic() < deadline:
+            ready, failed, first, last = loop.run_until_complete(progress(ids))
+            if failed:
+                raise RuntimeError(f"{failed} documents failed; see {logs}")
+            if ready == count:
+                break
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker exited; see {logs}")
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"only {ready} of {count} documents were ready in time; see {logs}")
+    finally:
+        stop(worker)
+    seconds = (last - first).total_seconds()
+    return {"seconds": seconds, "ms_per_letter": seconds * 1000 / count}
+
+
+# --- the report ----------------------------------------------------------------------------------------------------
+
+
+def write_report(
+    path: Path, count: int, single: dict[str, float], runs: dict[int, list[dict[str, float]]] | None
+) -> str:
+    import weasyprint
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "## Letters (`make bench-letters`)",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}; {count} approval decrees "
+        f"(4 pages each: decree and annex). The machine was shared with other work (1-minute load average "
+        f"{LOAD_AT_START:.1f} when the run began), so expect some noise.",
+        "",
+        "| what | result | goal |",
+        "|---|---|---|",
+        f"| app renderer, median per letter | {single['app_ms']:.0f} ms | |",
+        f"| plain WeasyPrint on the same HTML, median per letter | {single['plain_ms']:.0f} ms | |",
+        f"| ratio app / plain | {single['ratio']:.2f} | <= {RATIO_GOAL} |",
+    ]
+    celery = {c: min(results, key=lambda r: r["seconds"]) for c, results in runs.items()} if runs else None
+    if celery:
+        one, two = celery[1], celery[2]
+        speedup = one["seconds"] / two["seconds"]
+        lines += [
+            f"| Celery, 1 worker process | {one['seconds']:.1f} s ({one['ms_per_letter']:.0f} ms per letter) | |",
+            f"| Celery, 2 worker processes | {two['seconds']:.1f} s ({two['ms_per_letter']:.0f} ms per letter) | |",
+            f"| speed-up 2 vs 1 | {speedup:.2f} | >= {SPEEDUP_GOAL} |",
+        ]
+    lines += [
+        "",
+        "The app renderer includes making the HTML from the frozen context (Jinja, the QR code) and runs",
+        "WeasyPrint with the locked URL fetcher, one shared FontConfiguration and the stylesheet parsed once;",
+        "the plain run parses the stylesheet for every letter and uses WeasyPrint's own fetcher. The Celery",
+        "times run from the first render started to the last render finished (documents' own timestamps), with",
+        "real workers on the filesystem broker and SQLite, so worker start-up is not counted"
+        + (f"; the fastest of {len(runs[1])} runs counts." if runs and len(runs[1]) > 1 else "."),
+        "",
+    ]
+    if runs and len(runs[1]) > 1:
+        lines += [
+            "All runs, in order: "
+            + "; ".join(
+                f"{c} worker{'s' if c > 1 else ''}: " + ", ".join(f"{r['seconds']:.1f} s" for r in results)
+                for c, results in runs.items()
+            )
+            + ".",
+            "",
+        ]
+    text = "\n".join(lines)
+    path.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.letters", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=1, help="Celery runs per worker count; the fastest counts")
+    parser.add_argument("--skip-celery", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="tkm-bench-letters-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
+    env |= {
+        "TKM_DATA_DIR": str(data_dir),
+        "TKM_QUEUE": f"bench-letters-{secrets.token_hex(4)}",
+        "TKM_ENV": "development",
+    }
+    os.environ.update(env)
+    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
+        del os.environ[key]
+
+    from tkm import worker
+    from tkm.cli import migrate_quietly
+    from tkm.core import db
+    from tkm.core.settings import load_settings, reset_settings
+
+    settings = load_settings()
+    reset_settings(settings)
+    migrate_quietly()
+    db.configure(settings)
+    worker.reconfigure(settings)
+    loop = asyncio.new_event_loop()
+    application_id = loop.run_until_complete(seed())
+    print(f"data in {data_dir}", flush=True)
+
+    ids = loop.run_until_complete(issue_decrees(application_id, args.count, "in-process"))
+    contexts = loop.run_until_complete(snapshots(ids))
+    print(f"rendering {args.count} decrees in this process ...", flush=True)
+    single = in_process(contexts)
+    print(f"  app {single['app_ms']:.0f} ms, plain {single['plain_ms']:.0f} ms, ratio {single['ratio']:.2f}")
+
+    runs: dict[int, list[dict[str, float]]] | None = None
+    if not args.skip_celery:
+        # The in-process batch left its render tasks in the queue: clear them so the workers only see their own.
+        for path in (settings.broker_dir / "queue").glob("*"):
+            path.unlink()
+        runs = {1: [], 2: []}
+        for run in range(args.runs):
+            for concurrency in (1, 2):
+                print(f"rendering {args.count} decrees with {concurrency} Celery worker process(es) ...", flush=True)
+                result = through_celery(loop, env, application_id, args.count, concurrency, data_dir, run)
+                runs[concurrency].append(result)
+                print(f"  {result['seconds']:.1f} s")
+    print(write_report(args.output, args.count, single, runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

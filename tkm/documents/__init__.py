@@ -1,0 +1,1 @@
+"""PDF letters and reports: gapless register numbers, frozen context snapshots, one locked renderer, verification."""

@@ -1,0 +1,300 @@
+"""What each letter shows, read from the database once and frozen into the document at issue time.
+
+Everything here is plain JSON (dates as ISO strings) so the snapshot can be
+stored in ``documents.context`` and rendered again, byte for byte, later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from tkm import regions
+from tkm.applications.tables import Application, ApplicationEvent, Attachment, BudgetLine
+from tkm.core.errors import NotFound
+from tkm.core.i18n import _
+from tkm.documents import summary
+from tkm.documents.kinds import ATTACHMENT_LABELS, COMPONENT_LABELS, LEDGER_KIND_LABELS, MEMBER_ROLE_LABELS
+from tkm.documents.tables import Document
+from tkm.groups.tables import Group, Member
+from tkm.programmes.schemas import COMPONENTS
+from tkm.programmes.services import JAKARTA
+from tkm.programmes.tables import Programme, TrainingCentre
+from tkm.workflow import loader
+
+#: The funds trail's totals (API.md: Funds trail).
+TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def local_date(value: dt.datetime | None) -> str | None:
+    """The calendar date in Western Indonesia time (what a letter prints)."""
+    return value.astimezone(JAKARTA).date().isoformat() if value is not None else None
+
+
+def region_path(code: str) -> str:
+    """``Kota Padang, Sumatera Barat`` (most specific first)."""
+    return ", ".join(r.name for r in reversed(regions.lineage(code))) or code
+
+
+def component_label(component: str) -> str:
+    return COMPONENT_LABELS.get(component, component)
+
+
+def _label(workflow: Any, kind: str, name: str) -> str:
+    items = workflow.states if kind == "state" else workflow.actions
+    item = items.get(name)
+    return item.label.id if item is not None else name
+
+
+async def application_part(application_id: int) -> dict[str, Any]:
+    """The application, its programme, group, members, budget, history and attachments."""
+    app = await Application.select().where(Application.id == application_id).first()
+    if app is None:
+        raise NotFound(_("Application %(id)s not found.", id=application_id))
+    workflow = loader.get(app["workflow"])
+    programme = await Programme.select().where(Programme.id == app["programme"]).first()
+    group = await Group.select().where(Group.id == app["group_id"]).first()
+    centre = None
+    if group["training_centre"]:
+        centre = (
+            await TrainingCentre.select(TrainingCentre.code, TrainingCentre.name, TrainingCentre.kind)
+            .where(TrainingCentre.id == group["training_centre"])
+            .first()
+        )
+    members = await Member.select().where(Member.group_id == group["id"]).order_by(Member.position).order_by(Member.id)
+    lines = await (
+        BudgetLine.select()
+        .where(BudgetLine.application == application_id)
+        .order_by(BudgetLine.position)
+        .order_by(BudgetLine.id)
+    )
+    events = await (
+        ApplicationEvent.select().where(ApplicationEvent.application == application_id).order_by(ApplicationEvent.seq)
+    )
+    attachments = await (
+        Attachment.select(Attachment.kind, Attachment.filename, Attachment.uploaded_at)
+        .where(Attachment.application == application_id)
+        .order_by(Attachment.id)
+    )
+    requested: dict[str, int] = {}
+    for line in lines:
+        requested[line["component"]] = requested.get(line["component"], 0) + int(line["total"])
+    approved = {k: int(v) for k, v in (_loads(app["approved_budget"]) or {}).items()}
+    plan = _loads(app["business_plan"]) or {}
+    member_rows = [
+        {
+            "name": m["name"],
+            "nik": m["nik"],
+            "role": m["role"],
+            "role_label": MEMBER_ROLE_LABELS.get(m["role"], m["role"]),
+            "gender": m["gender"],
+        }
+        for m in members
+    ]
+    leader = next((m for m in member_rows if m["role"] == "ketua"), member_rows[0] if member_rows else None)
+    return {
+        "application": {
+            "id": app["id"],
+            "status": app["status"],
+            "status_label": _label(workflow, "state", app["status"]),
+            "workflow": app["workflow"],
+            "workflow_title": workflow.title.id,
+            "region": app["region"],
+            "region_name": regions.name(app["region"]),
+            "region_path": region_path(app["region"]),
+            "requested_total": int(app["requested_total"]) or sum(requested.values()),
+            "approved_total": int(app["approved_total"]),
+            "created_on": local_date(app["created_at"]),
+            "submitted_on": local_date(app["submitted_at"]),
+            "approved_on": local_date(app["approved_at"]),
+            "score": app["score"],
+            "business_plan": {
+                "summary": str(plan.get("summary") or ""),
+                "market": str(plan.get("market") or ""),
+                "workers": plan.get("workers"),
+            },
+        },
+        "budget": [
+            {
+                "component": c,
+                "label": component_label(c),
+                "requested": requested.get(c, 0),
+                "approved": approved.get(c, 0),
+            }
+            for c in COMPONENTS
+            if c in requested or c in approved
+        ],
+        "budget_lines": [
+            {
+                "component": line["component"],
+                "label": component_label(line["component"]),
+                "description": line["description"],
+                "quantity": int(line["quantity"]),
+                "unit": line["unit"],
+                "unit_cost": int(line["unit_cost"]),
+                "total": int(line["total"]),
+            }
+            for line in lines
+        ],
+        "programme": {
+            "code": programme["code"],
+            "name": programme["name"],
+            "fiscal_year": programme["fiscal_year"],
+        },
+        "group": {
+            "id": group["id"],
+            "name": group["name"],
+            "address": group["address"],
+            "region": group["region"],
+            "region_name": regions.name(group["region"]),
+            "region_path": region_path(group["region"]),
+            "products": _loads(group["products"]) or [],
+            "bank": {
+                "name": group["bank_name"],
+                "number": group["bank_account_number"],
+                "holder": group["bank_account_holder"],
+            },
+            "training_centre": dict(centre) if centre else None,
+            "member_count": len(member_rows),
+        },
+        "members": member_rows,
+        "leader": leader,
+        "history": [
+            {
+                "id": e["id"],
+                "seq": e["seq"],
+                "action": e["action"],
+                "action_label": _label(workflow, "action", e["action"]),
+                "from_label": _label(workflow, "state", e["from_state"]),
+                "to_label": _label(workflow, "state", e["to_state"]),
+                "actor_name": e["actor_name"],
+                "actor_role": e["actor_role"],
+                "at": iso(e["at"]),
+                "on": local_date(e["at"]),
+                "notes": e["notes"],
+            }
+            for e in events
+        ],
+        "attachments": [
+            {"kind": a["kind"], "label": ATTACHMENT_LABELS.get(a["kind"], a["kind"]), "filename": a["filename"]}
+            for a in attachments
+        ],
+    }
+
+
+def _event(part: dict[str, Any], subject_key: str) -> dict[str, Any] | None:
+    """The history event a letter answers (subject ``event:<id>``), else the latest one."""
+    history = part["history"]
+    if subject_key.startswith("event:"):
+        wanted = int(subject_key.split(":", 1)[1])
+        return next((e for e in history if e["id"] == wanted), None)
+    return history[-1] if history else None
+
+
+def _latest(part: dict[str, Any], action: str) -> dict[str, Any] | None:
+    return next((e for e in reversed(part["history"]) if e["action"] == action), None)
+
+
+def _tranche(data: dict[str, Any], *, paid: bool) -> dict[str, Any]:
+    t = data["tranche"]
+    out = {
+        "id": int(t["id"]),
+        "component": t["component"],
+        "label": component_label(t["component"]),
+        "seq": int(t.get("seq") or 1),
+        "amount": int(t["amount"]),
+        "due_condition": str(t.get("due_condition") or ""),
+    }
+    if paid:
+        out |= {"paid_on": day_of(t["paid_at"]), "transfer_reference": str(t.get("transfer_reference") or "")}
+    return out
+
+
+def day_of(value: dt.datetime | dt.date | str) -> str:
+    """The calendar date (ISO) of a timestamp in Western Indonesia time; a plain date stays as it is."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value or " " in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return local_date(value if value.tzinfo else value.replace(tzinfo=dt.UTC)) or ""
+    return value.isoformat()
+
+
+async def build(
+    kind: str, *, application_id: int | None, subject_key: str, data: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The kind-specific part of a letter's context."""
+    data = data or {}
+    if kind == "programme_summary":
+        return await programme_part(int(data["programme_id"]), str(data.get("region") or ""))
+    if application_id is None:
+        raise ValueError(f"{kind} needs an application")
+    part = await application_part(application_id)
+    if kind in ("submission_receipt", "revision_request", "rejection_letter", "approval_decree"):
+        part["event"] = _event(part, subject_key)
+    if kind == "rejection_letter":
+        earlier = _latest(part, "not_recommend")
+        part["review_reasons"] = earlier["notes"] if earlier else ""
+    if kind in ("payment_order", "handover_record", "funds_trail"):
+        part["decree"] = await decree_of(application_id)
+    if kind == "payment_order":
+        part["tranche"] = _tranche(data, paid=False)
+    elif kind == "handover_record":
+        part["tranche"] = _tranche(data, paid=True)
+    elif kind == "funds_trail":
+        part["entries"] = [
+            {
+                "at": iso(e["at"]) if isinstance(e["at"], dt.date) else str(e["at"]),
+                "on": day_of(e["at"]),
+                "kind": str(e["kind"]),
+                "kind_label": LEDGER_KIND_LABELS.get(str(e["kind"]), str(e["kind"])),
+                "component": str(e.get("component") or ""),
+                "label": component_label(str(e.get("component") or "")) if e.get("component") else "",
+                "amount": int(e["amount"]),
+                "reference": str(e.get("reference") or ""),
+                "actor": str(e.get("actor") or ""),
+                "balance_after": int(e["balance_after"]),
+            }
+            for e in data["entries"]
+        ]
+        part["totals"] = {k: int(data["totals"].get(k) or 0) for k in TRAIL_TOTALS}
+    return part
+
+
+async def decree_of(application_id: int) -> dict[str, Any] | None:
+    """The approval decree payments and handovers rest on (its number and date), once issued."""
+    row = await (
+        Document.select(Document.number, Document.issued_at)
+        .where(Document.application == application_id, Document.kind == "approval_decree")
+        .order_by(Document.id, ascending=False)
+        .first()
+    )
+    return {"number": row["number"], "on": local_date(row["issued_at"])} if row else None
+
+
+async def programme_part(programme_id: int, region: str) -> dict[str, Any]:
+    programme = await Programme.select().where(Programme.id == programme_id).first()
+    if programme is None:
+        raise NotFound(_("Programme not found."))
+    figures = await summary.programme_figures(programme_id, region)
+    return {
+        "programme": {
+            "code": programme["code"],
+            "name": programme["name"],
+            "fiscal_year": programme["fiscal_year"],
+            "budget_ceiling": int(programme["budget_ceiling"]),
+        },
+        "scope": {
+            "region": region,
+            "name": region_path(region) if region else "Seluruh wilayah",
+        },
+        "figures": figures,
+    }

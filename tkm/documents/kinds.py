@@ -1,0 +1,70 @@
+"""The kinds of documents: their default register codes, Indonesian titles (letters) and labels (pages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tkm.core.i18n import N_
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    #: Register code in the number unless the office overrides it (``kind_codes``).
+    code: str
+    #: The title printed on the letter (letters are always in Bahasa Indonesia).
+    title: str
+    #: For people, translated where shown (verification page, lists).
+    label: str
+    #: Made for one application (False: programme-level reports).
+    per_application: bool = True
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("submission_receipt", "TT", "Tanda Terima Permohonan Bantuan", N_("Receipt of application")),
+        Kind("revision_request", "PRB", "Permintaan Perbaikan Proposal", N_("Request for revision")),
+        Kind("approval_decree", "SK", "Keputusan Penetapan Penerima Bantuan", N_("Decree naming the recipient")),
+        Kind("rejection_letter", "TLK", "Pemberitahuan Hasil Seleksi", N_("Rejection letter")),
+        Kind("payment_order", "SPM", "Surat Perintah Membayar", N_("Payment order")),
+        Kind("handover_record", "BAST", "Berita Acara Serah Terima Bantuan", N_("Handover record")),
+        Kind("funds_trail", "JD", "Laporan Jejak Dana Bantuan", N_("Funds trail")),
+        Kind("programme_summary", "REKAP", "Rekapitulasi Program", N_("Programme summary"), per_application=False),
+    )
+}
+
+#: Budget components as printed on letters.
+COMPONENT_LABELS = {
+    "capital": "Modal usaha",
+    "wages": "Upah tenaga kerja",
+    "product_development": "Pengembangan produk",
+    "marketing": "Pemasaran",
+}
+
+MEMBER_ROLE_LABELS = {"ketua": "Ketua", "sekretaris": "Sekretaris", "bendahara": "Bendahara", "anggota": "Anggota"}
+
+ATTACHMENT_LABELS = {
+    "proposal": "Proposal usaha",
+    "ktp": "Fotokopi KTP anggota",
+    "sk_kelompok": "SK pembentukan kelompok",
+    "photo": "Foto kegiatan",
+    "agreement": "Perjanjian kerja sama",
+    "receipt": "Bukti pembelian",
+    "other": "Dokumen lain",
+}
+
+#: Funds-trail entry kinds as printed (the ledger's kinds; unknown ones print as they are).
+LEDGER_KIND_LABELS = {
+    "commitment": "Komitmen anggaran",
+    "commit": "Komitmen anggaran",
+    "disbursement": "Penyaluran",
+    "disburse": "Penyaluran",
+    "spending": "Belanja",
+    "spend": "Belanja",
+    "revenue": "Pendapatan penjualan",
+    "reinvestment": "Investasi kembali",
+    "reinvest": "Investasi kembali",
+    "reversal": "Koreksi (pembalikan)",
+    "refund": "Pengembalian dana",
+}

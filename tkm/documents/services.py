@@ -1,0 +1,541 @@
+"""Documents: issue (number + frozen context + outbox row, in the caller's transaction), render, verify, download.
+
+Lifecycle: ``issue`` allocates the register number, freezes the context and
+creates a ``pending`` row and the outbox row of the render task, all in the
+caller's transaction. The worker's ``render`` turns the snapshot into a PDF,
+writes it atomically under ``TKM_DATA_DIR/documents``, stores its SHA-256 and
+marks the row ``ready`` (``failed`` with the error while retries last). A
+render that runs twice finds the row ready and does nothing; the number was
+fixed at issue time. ``resend_stuck`` re-sends renders lost with a broker or
+a worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from tkm import regions
+from tkm.applications import access
+from tkm.applications.tables import Application
+from tkm.auth.roles import CurrentUser
+from tkm.core import audit, db, outbox
+from tkm.core.errors import Conflict, Forbidden, NotFound, NotYours, invalid
+from tkm.core.i18n import _
+from tkm.core.settings import get_settings
+from tkm.documents import context, numbering, offices, renderer
+from tkm.documents.kinds import KINDS
+from tkm.documents.schemas import ProgrammeReportIn
+from tkm.documents.tables import Document
+from tkm.programmes.tables import Programme
+
+log = structlog.get_logger(__name__)
+
+RENDER_TASK = "tkm.documents.render"
+SWEEP_TASK = "tkm.documents.sweep"
+#: A pending document untouched this long lost its task (broker or worker gone): send it again.
+STUCK_AFTER_SECONDS = 300
+#: A failed document whose retries were lost is tried again after this long, up to MAX_RENDER_ATTEMPTS.
+FAILED_RETRY_AFTER_SECONDS = 1800
+MAX_RENDER_ATTEMPTS = 10
+#: Temporary files of renders killed half-way are removed after this long.
+STALE_TEMP_SECONDS = 3600
+#: Crockford base32 (no I, L, O, U): 12 characters are 60 random bits, typed as XXXX-XXXX-XXXX.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12
+_CODE_READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+# --- codes and shapes ---------------------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str | None:
+    """``abcd-efgh-jkmn`` → ``ABCDEFGHJKMN``; None when it cannot be a code."""
+    cleaned = re.sub(r"[\s-]", "", code or "").upper().translate(_CODE_READS_AS)
+    if len(cleaned) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in cleaned):
+        return None
+    return cleaned
+
+
+def verify_url(code: str) -> str:
+    return f"{get_settings().base_url}/verify/{code}"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+def document_out(row: dict[str, Any]) -> dict[str, Any]:
+    kind = KINDS.get(row["kind"])
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "title": kind.title if kind else row["kind"],
+        "number": row["number"],
+        "status": row["status"],
+        "sha256": row["sha256"] or None,
+        "issued_at": _iso(row["issued_at"]),
+        "verification_code": row["verification_code"],
+        "verify_url": verify_url(row["verification_code"]),
+        "application_id": row["application"],
+        "office": row["office"],
+        "size": int(row["size"] or 0),
+    }
+
+
+OUT_COLUMNS = (
+    Document.id,
+    Document.kind,
+    Document.number,
+    Document.status,
+    Document.sha256,
+    Document.issued_at,
+    Document.verification_code,
+    Document.application,
+    Document.office,
+    Document.region,
+    Document.size,
+)
+
+
+# --- issuing ------------------------------------------------------------------------------------------------------
+
+
+async def _issued(dedupe_key: str) -> int | None:
+    row = await Document.select(Document.id).where(Document.dedupe_key == dedupe_key).first()
+    return int(row["id"]) if row else None
+
+
+def _subject(kind: str, part: dict[str, Any]) -> str:
+    title = KINDS[kind].title
+    if "group" in part:
+        return f"{title}: {part['group']['name']} ({part['programme']['name']})"
+    return f"{title}: {part['programme']['name']} — {part['scope']['name']}"
+
+
+async def issue(
+    kind: str,
+    *,
+    application_id: int | None = None,
+    office: str | None = None,
+    context_key: str = "",
+    actor: CurrentUser | None = None,
+    data: dict[str, Any] | None = None,
+    region: str | None = None,
+    dedupe_key: str | None = None,
+) -> int:
+    """Issue a document of ``kind`` inside the caller's ``db.transaction()``; returns its id.
+
+    ``context_key`` names what the letter is about besides the application
+    (``event:<id>``, ``tranche:<id>``); with the kind and the application it
+    makes the dedupe key, so issuing the same thing twice returns the first
+    document. ``data`` carries what other modules pass in (a tranche, a funds
+    trail, a programme and region). The office is ``office`` (a code) or the one
+    covering the application's region (or ``region``) most specifically.
+    """
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown document kind {kind!r}")
+    if not db.in_transaction():
+        raise RuntimeError("documents.issue() must run inside db.transaction()")
+    if spec.per_application and application_id is None:
+        raise ValueError(f"{kind} is issued for an application")
+    key = dedupe_key or f"{kind}:{application_id if application_id is not None else '-'}:{context_key}"
+    existing = await _issued(key)
+    if existing is not None:
+        return existing
+    if application_id is not None:
+        app = await Application.select(Application.region).where(Application.id == application_id).first()
+        if app is None:
+            raise NotFound(_("Application %(id)s not found.", id=application_id))
+        region = app["region"]
+    region = region or ""
+    office_row = await offices.office_for(region, office)
+    part = await context.build(kind, application_id=application_id, subject_key=context_key, data=data)
+
+    now = dt.datetime.now(dt.UTC)
+    local = now.astimezone(context.JAKARTA)
+    counter = await numbering.lock(office_row["code"], kind, local.year)
+    existing = await _issued(key)  # whoever held the counter before us may have issued this very document
+    if existing is not None:
+        return existing
+    seq = await numbering.advance(counter)
+    number = numbering.format_number(
+        office_row["numbering_pattern"],
+        seq=seq,
+        kind_code=office_row["kind_codes"][kind],
+        office=office_row["code"],
+        on=local.date(),
+    )
+    code = new_code()
+    snapshot = {
+        "document": {
+            "kind": kind,
+            "title": spec.title,
+            "subject": _subject(kind, part),
+            "number": number,
+            "issued_at": local.isoformat(timespec="seconds"),
+            "issued_on": local.date().isoformat(),
+            "verification_code": code,
+            "verify_url": verify_url(code),
+        },
+        "office": {k: office_row[k] for k in ("code", "name", "region", "letterhead", "address", "contact", "city")},
+        "signatory": offices.signatory(office_row, kind),
+        **part,
+    }
+    rows = await Document.insert(
+        Document(
+            application=application_id,
+            kind=kind,
+            office=office_row["code"],
+            region=region,
+            year=local.year,
+            seq=seq,
+            number=number,
+            status="pending",
+            verification_code=code,
+            issued_at=now,
+            issued_by=actor.id if actor else None,
+            subject_key=context_key,
+            dedupe_key=key,
+            context=json.dumps(snapshot, ensure_ascii=False),
+            sha256="",
+            size=0,
+            file_path="",
+            attempts=0,
+            error="",
+            updated_at=now,
+        )
+    ).returning(Document.id)
+    document_id = int(rows[0]["id"])
+    await outbox.enqueue(RENDER_TASK, {"document_id": document_id})
+    log.info("document.issued", document_id=document_id, kind=kind, number=number, application_id=application_id)
+    return document_id
+
+
+async def issue_payment_order(tranche: dict[str, Any], *, actor: CurrentUser | None = None, key: str = "") -> int:
+    """An SPM for one tranche ``{"id","application_id","component","seq","amount","due_condition"}``.
+
+    Runs in the caller's transaction. One per tranche; pass ``key`` (e.g. the request
+    number) when a tranche that failed at the bank is ordered again.
+    """
+    return await issue(
+        "payment_order",
+        application_id=int(tranche["application_id"]),
+        context_key=f"tranche:{tranche['id']}{':' + key if key else ''}",
+        actor=actor,
+        data={"tranche": tranche},
+    )
+
+
+async def issue_handover_record(tranche: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
+    """A BAST for one paid tranche (also ``"paid_at"`` and ``"transfer_reference"``), in the caller's transaction.
+
+    One per payment: a tranche paid again after a bank failure gets its own record.
+    """
+    return await issue(
+        "handover_record",
+        application_id=int(tranche["application_id"]),
+        context_key=f"tranche:{tranche['id']}:paid:{tranche.get('transfer_reference') or tranche['paid_at']}",
+        actor=actor,
+        data={"tranche": tranche},
+    )
+
+
+async def issue_funds_trail(application_id: int, trail: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
+    """The funds trail ``{"entries": [...], "totals": {...}}`` as a PDF, in the caller's transaction.
+
+    The same trail (same entries and totals) gives the same document.
+    """
+    digest = hashlib.sha256(json.dumps(trail, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return await issue(
+        "funds_trail", application_id=application_id, context_key=f"trail:{digest}", actor=actor, data=trail
+    )
+
+
+async def request_programme_report(actor: CurrentUser, data: ProgrammeReportIn) -> dict[str, Any]:
+    """A programme summary for a region (finance for their regions; auditors for any), made in the background."""
+    programme = await Programme.select(Programme.id, Programme.code).where(Programme.code == data.programme).first()
+    if programme is None:
+        raise invalid("programme", _("Unknown programme %(code)s.", code=data.programme))
+    region = data.region.strip()
+    if region and not regions.exists(region):
+        raise invalid("region", _("Unknown region code %(code)s.", code=region))
+    if not (actor.sees_everything or (region and actor.covers(region))):
+        raise Forbidden(
+            _("You may report only on your own regions (%(regions)s).", regions=", ".join(actor.regions) or "-")
+        )
+    async with db.transaction():
+        document_id = await issue(
+            "programme_summary",
+            region=region,
+            context_key=f"programme:{programme['code']}:{region or '*'}:{uuid.uuid4().hex}",
+            actor=actor,
+            data={"programme_id": programme["id"], "region": region},
+        )
+        await audit.record(
+            "document.programme_report",
+            actor_id=actor.id,
+            actor=actor.email,
+            object_type="document",
+            object_id=document_id,
+            details={"programme": programme["code"], "region": region},
+        )
+    return await _out(document_id)
+
+
+# --- rendering ----------------------------------------------------------------------------------------------------
+
+
+def _write_temp(final: Path, content: bytes) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(name)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+async def _mark_failed(document_id: int, exc: BaseException) -> None:
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    await Document.update(
+        {Document.status: "failed", Document.error: message, Document.updated_at: dt.datetime.now(dt.UTC)}
+    ).where(Document.id == document_id, Document.status != "ready")
+    log.warning("document.render_failed", document_id=document_id, error=message)
+
+
+async def render(document_id: int) -> str:
+    """Make the PDF of a document once: ``rendered``, ``already-ready`` or ``missing``. Raises on failure."""
+    row = await (
+        Document.select(Document.kind, Document.status, Document.year, Document.context)
+        .where(Document.id == document_id)
+        .first()
+    )
+    if row is None:
+        return "missing"
+    if row["status"] == "ready":
+        return "already-ready"
+    now = dt.datetime.now(dt.UTC)
+    await Document.update(
+        {Document.attempts: Document.attempts + 1, Document.render_started_at: now, Document.updated_at: now}
+    ).where(Document.id == document_id, Document.status != "ready")
+    snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
+    relative = Path("documents") / str(row["year"]) / f"{document_id}.pdf"
+    final = get_settings().data_dir / relative
+    try:
+        pdf = renderer.get_renderer().render(row["kind"], snapshot)
+        temp = _write_temp(final, pdf)
+    except Exception as exc:
+        await _mark_failed(document_id, exc)
+        raise
+    digest = hashlib.sha256(pdf).hexdigest()
+    try:
+        async with db.transaction():
+            current = await db.for_update(Document.select(Document.status).where(Document.id == document_id)).first()
+            if current is None or current["status"] == "ready":
+                return "already-ready"  # another delivery of this task finished first; its file stands
+            os.replace(temp, final)
+            _fsync_dir(final.parent)
+            done = dt.datetime.now(dt.UTC)
+            await Document.update(
+                {
+                    Document.status: "ready",
+                    Document.sha256: digest,
+                    Document.size: len(pdf),
+                    Document.file_path: str(relative),
+                    Document.error: "",
+                    Document.rendered_at: done,
+                    Document.updated_at: done,
+                }
+            ).where(Document.id == document_id)
+    finally:
+        temp.unlink(missing_ok=True)
+    log.info("document.rendered", document_id=document_id, sha256=digest, size=len(pdf))
+    return "rendered"
+
+
+def _remove_stale_temp_files(root: Path, older_than: float) -> int:
+    removed = 0
+    if not root.is_dir():
+        return 0
+    cutoff = dt.datetime.now().timestamp() - older_than
+    for path in root.glob("*/.*.tmp"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+async def resend_stuck(
+    stuck_after: float = STUCK_AFTER_SECONDS, failed_after: float = FAILED_RETRY_AFTER_SECONDS, limit: int = 200
+) -> int:
+    """Send the render task again for documents whose task was lost; returns how many were sent."""
+    now = dt.datetime.now(dt.UTC)
+    pending_cutoff = now - dt.timedelta(seconds=stuck_after)
+    failed_cutoff = now - dt.timedelta(seconds=failed_after)
+    stuck = (Document.status == "pending") & (Document.updated_at <= pending_cutoff)
+    retry = (Document.status == "failed") & (Document.updated_at <= failed_cutoff)
+    rows = await (
+        Document.select(Document.id, Document.status, Document.attempts)
+        .where(stuck | retry)
+        .order_by(Document.id)
+        .limit(limit)
+    )
+    resend = [int(r["id"]) for r in rows if r["attempts"] < MAX_RENDER_ATTEMPTS]
+    give_up = [int(r["id"]) for r in rows if r["attempts"] >= MAX_RENDER_ATTEMPTS and r["status"] == "pending"]
+    _remove_stale_temp_files(get_settings().data_dir / "documents", STALE_TEMP_SECONDS)
+    if not (resend or give_up):
+        return 0
+    async with db.transaction():
+        for document_id in resend:
+            await outbox.enqueue(RENDER_TASK, {"document_id": document_id})
+        if resend:
+            await Document.update({Document.updated_at: now}).where(
+                Document.id.is_in(resend), Document.status != "ready"
+            )
+        if give_up:
+            await Document.update(
+                {
+                    Document.status: "failed",
+                    Document.error: f"the render did not finish in {MAX_RENDER_ATTEMPTS} attempts",
+                    Document.updated_at: now,
+                }
+            ).where(Document.id.is_in(give_up), Document.status == "pending")
+    log.info("documents.resent", resent=resend, gave_up=give_up)
+    return len(resend)
+
+
+# --- reading, downloading, verifying ------------------------------------------------------------------------------
+
+
+async def _out(document_id: int) -> dict[str, Any]:
+    row = await Document.select(*OUT_COLUMNS).where(Document.id == document_id).first()
+    if row is None:
+        raise NotFound(_("Document %(id)s not found.", id=document_id))
+    return document_out(row)
+
+
+async def list_for_application(application_id: int, actor: CurrentUser) -> list[dict[str, Any]]:
+    await access.load(application_id, actor)
+    rows = await Document.select(*OUT_COLUMNS).where(Document.application == application_id).order_by(Document.id)
+    return [document_out(r) for r in rows]
+
+
+async def _visible(document_id: int, actor: CurrentUser) -> dict[str, Any]:
+    """The document row if ``actor`` may see it: the application's access rules, or the report's region."""
+    row = await Document.select(*OUT_COLUMNS, Document.file_path).where(Document.id == document_id).first()
+    if row is None:
+        raise NotFound(_("Document %(id)s not found.", id=document_id))
+    if row["application"] is not None:
+        try:
+            await access.load(int(row["application"]), actor)
+        except NotYours:
+            raise NotYours(_("Document %(id)s not found.", id=document_id)) from None
+    elif not (actor.sees_everything or (actor.is_staff and row["region"] and actor.covers(row["region"]))):
+        raise NotYours(_("Document %(id)s not found.", id=document_id))
+    return row
+
+
+async def get_document(document_id: int, actor: CurrentUser) -> dict[str, Any]:
+    return document_out(await _visible(document_id, actor))
+
+
+def download_name(row: dict[str, Any]) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{row['kind']}-{row['number']}").strip("-") + ".pdf"
+
+
+async def pdf(document_id: int, actor: CurrentUser) -> tuple[bytes, dict[str, Any]]:
+    """The PDF bytes and the document; 409 while it is being made (or its file does not match its hash)."""
+    row = await _visible(document_id, actor)
+    if row["status"] != "ready":
+        raise Conflict(
+            _("The document is not ready yet (%(status)s); try again in a moment.", status=row["status"]),
+            extra={"status": row["status"]},
+            headers={"Retry-After": "5"},
+        )
+    path = get_settings().data_dir / row["file_path"]
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        content = b""
+    if not hmac.compare_digest(hashlib.sha256(content).hexdigest(), row["sha256"]):
+        log.error("document.file_mismatch", document_id=document_id, path=str(path))
+        raise Conflict(_("The stored file of this document does not match its fingerprint; staff have been told."))
+    return content, document_out(row)
+
+
+async def verification(code: str) -> dict[str, Any]:
+    """What the public may know about a document from its code: kind, number, date, office, status, hash."""
+    normalized = normalize_code(code)
+    row = None
+    if normalized:
+        row = await (
+            Document.select(
+                Document.kind,
+                Document.number,
+                Document.status,
+                Document.sha256,
+                Document.issued_at,
+                Document.verification_code,
+                Document.context,
+            )
+            .where(Document.verification_code == normalized)
+            .first()
+        )
+    if row is None:
+        raise NotFound(_("No document has the verification code %(code)s.", code=code[:40]))
+    snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
+    kind = KINDS[row["kind"]]
+    return {
+        "verification_code": renderer.code_groups(row["verification_code"]),
+        "kind": row["kind"],
+        "kind_label": _(kind.label),
+        "title": kind.title,
+        "number": row["number"],
+        "issued_at": _iso(row["issued_at"]),
+        "issued_on": snapshot["document"]["issued_on"],
+        "office": snapshot["office"]["name"],
+        "status": row["status"],
+        "sha256": row["sha256"] or None,
+    }
+
+
+async def check_file(code: str, *, content: bytes | None = None, sha256: str | None = None) -> dict[str, Any]:
+    """Does a file (or its SHA-256) match the document with this code?"""
+    info = await verification(code)
+    if content is not None:
+        digest = hashlib.sha256(content).hexdigest()
+    else:
+        digest = (sha256 or "").strip().lower()
+        if not SHA256_RE.match(digest):
+            raise invalid("sha256", _("Give the SHA-256 of the file as 64 hexadecimal characters."))
+    matches = bool(info["sha256"]) and hmac.compare_digest(digest, info["sha256"])
+    return {**info, "checked_sha256": digest, "matches": matches}
