@@ -590,7 +590,7 @@ def test_funds_trail_xlsx_has_the_same_numbers(api, people, paid_grant):
     assert figures["capital.disbursed"] == 5 * M
 
 
-@pytest.mark.parametrize("fmt", ["pdf", "xml", ""])
+@pytest.mark.parametrize("fmt", ["odt", "xml", ""])
 def test_unknown_format_is_415_naming_format(api, people, paid_grant, fmt):
     r = api.client.get(
         f"/api/v1/applications/{paid_grant['id']}/funds-trail",
@@ -645,7 +645,7 @@ def test_the_chain_verifies_after_all_of_this(api):
 
 def test_refusals_speak_indonesian_by_default_and_english_on_request(api, people, grant):
     url = f"/api/v1/applications/{grant['id']}/funds-trail"
-    r = api.client.get(url, params={"format": "pdf"}, headers=people["auditor"]["headers"])
-    assert r.json()["detail"] == "Format pdf tidak dikenal; gunakan salah satu dari json, csv, xlsx."
-    r = api.client.get(url, params={"format": "pdf", "lang": "en"}, headers=people["auditor"]["headers"])
-    assert r.json()["detail"] == "Unknown format pdf; use one of json, csv, xlsx."
+    r = api.client.get(url, params={"format": "odt"}, headers=people["auditor"]["headers"])
+    assert r.json()["detail"] == "Format odt tidak dikenal; gunakan salah satu dari json, csv, xlsx, pdf."
+    r = api.client.get(url, params={"format": "odt", "lang": "en"}, headers=people["auditor"]["headers"])
+    assert r.json()["detail"] == "Unknown format odt; use one of json, csv, xlsx, pdf."

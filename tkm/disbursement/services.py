@@ -240,6 +240,8 @@ async def _move(tranche_id: int, action: str, actor: CurrentUser, clean: dict[st
         notes = clean["reason"]
     await Tranche.update(updates).where(Tranche.id == tranche_id)
     await _event(tranche, action, target, actor, now, notes)
+    moved = tranche_out(await Tranche.select().where(Tranche.id == tranche_id).first())
+    await _letters(action, moved, actor)
     await audit.record(
         f"tranche.{action}",
         actor_id=actor.id,
@@ -253,7 +255,18 @@ async def _move(tranche_id: int, action: str, actor: CurrentUser, clean: dict[st
             **{k: str(v) for k, v in clean.items()},
         },
     )
-    return tranche_out(await Tranche.select().where(Tranche.id == tranche_id).first())
+    return moved
+
+
+async def _letters(action: str, tranche: dict[str, Any], actor: CurrentUser) -> None:
+    """The paper a payment leaves, issued in the same transaction: an SPM when a tranche is authorized
+    (again after a bank failure: a new one), a BAST when it is paid."""
+    from tkm.documents import services as documents
+
+    if action == "authorize":
+        await documents.issue_payment_order(tranche, actor=actor, key=f"v{tranche['version']}")
+    elif action == "pay":
+        await documents.issue_handover_record(tranche, actor=actor)
 
 
 async def act(

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
-from litestar.response import Stream
+from litestar.response import Redirect, Stream
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
@@ -109,4 +109,21 @@ class FundsTrailController(Controller):
             "entries": [line async for line in services.trail(application_id, up_to_seq=bound)],
             "totals": await services.totals(application_id, up_to_seq=bound),
         }
+        if kind == "pdf":
+            return await _pdf(application_id, body, user)  # type: ignore[return-value]
         return Response(body)
+
+
+async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) -> Response[Any]:
+    """The trail as a signed PDF letter, made by a worker: 303 to the file when it is ready, otherwise
+    202 with the document (poll its ``/pdf`` link, given in ``Location``)."""
+    from tkm.core import db
+    from tkm.documents import services as documents
+
+    async with db.transaction():
+        document_id = await documents.issue_funds_trail(application_id, trail, actor=user)
+    document = await documents.get_document(document_id, user)
+    location = f"/api/v1/documents/{document_id}/pdf"
+    if document["status"] == "ready":
+        return Redirect(location, status_code=303)  # type: ignore[return-value]
+    return Response(document, status_code=202, headers={"Location": location})

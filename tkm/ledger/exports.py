@@ -15,7 +15,7 @@ from tkm.core.errors import FieldError, UnsupportedMediaType
 from tkm.core.i18n import _
 from tkm.ledger import services
 
-FORMATS = ("json", "csv", "xlsx")
+FORMATS = ("json", "csv", "xlsx", "pdf")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = (
     "at",
