@@ -161,6 +161,7 @@ def test_plain_text_and_numbers_are_left_alone():
 
 def test_formats():
     assert check_format(None) == "json" and check_format("CSV") == "csv" and check_format("xlsx") == "xlsx"
+    assert check_format("PDF") == "pdf"
     with pytest.raises(UnsupportedMediaType) as info:
-        check_format("pdf")
+        check_format("docx")
     assert info.value.status == 415 and info.value.errors[0].field == "format"
