@@ -21,6 +21,7 @@ below the caller's only region).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,8 @@ ACTIVITY = ("disbursed", "spent", "revenue", "reinvested")
 PLACE_FIGURES = ("applications", "groups", "approved", *ACTIVITY, "workers")
 MONTH_FIGURES = (*ACTIVITY, "produced", "sold", "workers")
 MAX_PARAM = 60
+#: What a programme code may look like (a NUL byte would reach PostgreSQL as an error, not a miss).
+CODE = re.compile(r"[A-Za-z0-9._\-]+")
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,8 @@ async def resolve_filters(user: CurrentUser, programme: str | None, region: str 
     """Check the query parameters: a known programme, a known region inside the caller's scope."""
     programme = (programme or "").strip()
     region = (region or "").strip()
-    if len(programme) > MAX_PARAM:
-        raise invalid("programme", _("Unknown programme %(code)s.", code=programme[:MAX_PARAM] + "…"))
+    if len(programme) > MAX_PARAM or not CODE.fullmatch(programme or "-"):
+        raise invalid("programme", _("Unknown programme %(code)s.", code=programme[:MAX_PARAM].replace("\x00", "")))
     if len(region) > MAX_PARAM or (region and not regions.exists(region)):
         raise invalid("region", _("Unknown region code %(code)s.", code=region[:MAX_PARAM]))
     if region and user.role != Role.applicant and not user.covers(region):
