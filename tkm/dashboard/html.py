@@ -13,19 +13,19 @@ from tkm.applications.html import region_filter_options, state_labels
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Problem
-from tkm.core.i18n import _
+from tkm.core.i18n import N_, _
 from tkm.core.pagination import page_params
 from tkm.dashboard import charts, services
 from tkm.programmes.services import list_programmes
 
-MONEY_SERIES = (("disbursed", "Disbursed", "#1f4e79"), ("spent", "Spent", "#9aa5b1"))
-RESULT_SERIES = (("revenue", "Revenue", "#3d7a2a"), ("reinvested", "Reinvested", "#a9d18e"))
+MONEY_SERIES = (("disbursed", N_("Disbursed"), "#1f4e79"), ("spent", N_("Spent"), "#9aa5b1"))
+RESULT_SERIES = (("revenue", N_("Revenue"), "#3d7a2a"), ("reinvested", N_("Reinvested"), "#a9d18e"))
 PLACE_SERIES = (
-    ("approved", "Approved", "#0b5d7a"),
-    ("disbursed", "Disbursed", "#5b9bd5"),
-    ("revenue", "Revenue", "#3d7a2a"),
+    ("approved", N_("Approved"), "#0b5d7a"),
+    ("disbursed", N_("Disbursed"), "#5b9bd5"),
+    ("revenue", N_("Revenue"), "#3d7a2a"),
 )
-PRODUCT_SERIES = (("produced", "Produced", "#0b5d7a"), ("sold", "Sold", "#e0a030"))
+PRODUCT_SERIES = (("produced", N_("Produced"), "#0b5d7a"), ("sold", N_("Sold"), "#e0a030"))
 
 
 def _series(series: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str, str]]:
