@@ -353,7 +353,9 @@ async def unpaid_count(application_id: int) -> int:
 
 async def status_counts(actor: CurrentUser) -> dict[str, int]:
     """How many tranches the caller may see are in each status (the finance queue's tabs)."""
-    query = Tranche.select(Tranche.status, Tranche.id.count().as_alias("n")).group_by(Tranche.status)
+    from piccolo.query.functions.aggregate import Count
+
+    query = Tranche.select(Tranche.status, Count(Tranche.id, alias="n")).group_by(Tranche.status)
     scope = _scope(actor)
     if scope is not None:
         query = query.where(scope)
