@@ -220,7 +220,7 @@ def check_accessibility(page: Any) -> None:
 
 def wait_for_letter(page: Any, kind: str, timeout_s: float = 90) -> Any:
     """Reload the application page until the worker has made the letter and its download link shows."""
-    link = page.locator(f'#letters li[data-kind="{kind}"] a').first
+    link = page.locator(f'#letters li[data-kind="{kind}"] a.pdf').first
     for _ in range(int(timeout_s / 2)):
         if link.count():
             return link
