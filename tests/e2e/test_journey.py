@@ -1,7 +1,8 @@
 """The whole TKM journey through the pages in a real browser: sign up, group, application, documents, submit;
 the reviewer verifies and scores; the approver approves; the applicant sees the decision and the timeline,
 downloads the decree and signs the agreement; finance requests, authorizes (another officer) and pays the first
-capital tranche; the applicant files a monthly report, the reviewer accepts it; the funds trail downloads as XLSX."""
+capital tranche; the applicant files a monthly report, the reviewer accepts it; the dashboard shows the new figures; the funds
+trail downloads as XLSX."""
 
 from __future__ import annotations
 
@@ -157,6 +158,22 @@ def test_apply_review_approve(new_page, staff, worker):
     page.locator("tr", has_text="Kelompok Jahit Sehati").get_by_role("link").first.click()
     page.get_by_role("button", name="Terima laporan").click()
     expect(page.locator(".status-line .badge")).to_have_text("Diterima")
+
+    # The dashboard shows the new numbers: the payment, the accepted report's sales, spending and reinvestment.
+    page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Dasbor").click()
+    figures = {
+        "disbursed": "Rp5.950.000",
+        "spent": "Rp2.300.000",
+        "revenue": "Rp5.000.000",
+        "reinvested": "Rp1.000.000",
+        "reinvestment_rate": "20,0%",
+        "workers": "8",
+    }
+    for figure, text in figures.items():
+        expect(page.locator(f'[data-figure="{figure}"]')).to_have_text(text)
+    expect(page.locator("table", has_text="masker")).to_contain_text("1.200")
+    steps.check_accessibility(page)
+    screenshot(page, "15-dashboard")
 
     # The funds trail: payment and report lines with running balances; the XLSX has the payment.
     page.goto(f"/applications/{app_id}")
