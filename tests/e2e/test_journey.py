@@ -1,8 +1,8 @@
 """The whole TKM journey through the pages in a real browser: sign up, group, application, documents, submit;
 the reviewer verifies and scores; the approver approves; the applicant sees the decision and the timeline,
 downloads the decree and signs the agreement; finance requests, authorizes (another officer) and pays the first
-capital tranche; the applicant files a monthly report, the reviewer accepts it; the dashboard shows the new figures; the funds
-trail downloads as XLSX."""
+capital tranche; the applicant files a monthly report, the reviewer accepts it; the dashboard shows the new
+figures; the funds trail downloads as XLSX."""
 
 from __future__ import annotations
 
