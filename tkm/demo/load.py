@@ -28,7 +28,6 @@ from tkm.programmes.services import JAKARTA, today
 
 PEMULA = "TKM-PEMULA-DEMO"
 LANJUTAN = "TKM-LANJUTAN-DEMO"
-PASSWORD_PREFIX = "tkm-"
 
 #: A tiny but real PDF (attachments are checked by content).
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -185,7 +184,7 @@ class Demo:
         first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[index % 11]
         name = f"{first} {LAST_NAMES[index % len(LAST_NAMES)]}"
         email = f"ketua{index + 1:02d}@kelompok.tkm.test"
-        password = PASSWORD_PREFIX + secrets.token_urlsafe(12)  # nobody logs in as them in the demo
+        password = "tkm-" + secrets.token_urlsafe(12)  # nobody logs in as them in the demo
         return await services.create_user(self.admin, email, name, password, "applicant", [], f"0813{index:08d}")
 
     def members(self, index: int, district: str, leader: CurrentUser) -> list[dict[str, Any]]:
@@ -239,7 +238,7 @@ class Demo:
         from tkm.applications.schemas import ApplicationIn, BudgetLineIn, BusinessPlan, PlanProduct
 
         plan = BusinessPlan(
-            summary="Produksi masker kain, hand sanitizer dan sabun batang untuk pasar sekitar dan fasilitas kesehatan.",
+            summary="Produksi masker kain, hand sanitizer dan sabun batang untuk pasar sekitar dan puskesmas.",
             products=[
                 PlanProduct(product=p, unit=unit, units_per_day=per_month // 25, unit_cost=price // 2, unit_price=price)
                 for p, (unit, per_month, price) in PRODUCTS.items()
@@ -248,7 +247,9 @@ class Demo:
             workers=10,
         )
         budget = [
-            BudgetLineIn("capital", "Mesin jahit, bahan kain dan bahan baku sabun", 1, "paket", 9_000_000 + index * 100_000),
+            BudgetLineIn(
+                "capital", "Mesin jahit, bahan kain dan bahan baku sabun", 1, "paket", 9_000_000 + index * 100_000
+            ),
             BudgetLineIn("wages", "Upah penjahit dan peracik", 60, "hari", 75_000),
             BudgetLineIn("product_development", "Desain kemasan dan label halal", 1, "paket", 2_000_000),
             BudgetLineIn("marketing", "Promosi pasar lokal dan daring", 1, "paket", 1_000_000),
@@ -427,7 +428,7 @@ async def build() -> dict[str, int]:
     return {"centres": len(CENTRES), "programmes": 2, "groups": len(GROUPS), "applications": applications}
 
 
-async def _load(scale: int) -> str:
+async def _load(scale: int, quiet_if_loaded: bool) -> str:
     from tkm.core import db
     from tkm.programmes.tables import Programme
 
@@ -435,7 +436,7 @@ async def _load(scale: int) -> str:
     await db.open_pool()
     try:
         if await Programme.exists().where(Programme.code == PEMULA):
-            message = "Demo data is already loaded; nothing to do."
+            message = "" if quiet_if_loaded else "Demo data is already loaded; nothing to do."
         else:
             async with db.transaction():  # all or nothing: a failed load leaves no half a demo behind
                 counts = await build()
@@ -446,11 +447,12 @@ async def _load(scale: int) -> str:
         if scale > 0:
             from tkm.demo.scale import load_scale
 
-            message += "\n" + await load_scale(scale)
+            message = "\n".join(filter(None, [message, await load_scale(scale)]))
         return message
     finally:
         await db.close_pool()
 
 
-def load_demo(scale: int = 0) -> str:
-    return asyncio.run(_load(scale))
+def load_demo(scale: int = 0, *, quiet_if_loaded: bool = False) -> str:
+    """Load the demo set (once) and ``scale`` extra groups; returns what was done, for people."""
+    return asyncio.run(_load(scale, quiet_if_loaded))
