@@ -39,10 +39,11 @@ ROUTE_MODULES = [
     "tkm.disbursement.routes",
     "tkm.web.routes",
     "tkm.documents.routes",
+    "tkm.dashboard.routes",
 ]
 
 #: Hooks run at start-up, e.g. loading and validating workflows/*.toml.
-STARTUP_MODULES: list[str] = ["tkm.workflow.loader", "tkm.documents.hooks"]
+STARTUP_MODULES: list[str] = ["tkm.workflow.loader", "tkm.documents.hooks", "tkm.dashboard.hooks"]
 
 
 def collect_routes() -> list[Any]:

@@ -30,6 +30,7 @@ HOOK_MODULES = [
     "tkm.reports.hooks",
     "tkm.disbursement.hooks",
     "tkm.documents.hooks",
+    "tkm.dashboard.hooks",
 ]
 
 
