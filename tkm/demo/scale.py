@@ -671,6 +671,9 @@ async def load_scale(count: int, *, progress: Any = None) -> str:
                 raise
             if progress:
                 progress(end - have, count - have)
+        if sink.kind == "postgres":
+            # Fresh planner statistics: queries over the new rows should not wait for autovacuum to notice them.
+            await sink.execute("ANALYZE")
     finally:
         await sink.close()
     return f"Scale data: added {count - have} groups (the scale programme has {count})."
