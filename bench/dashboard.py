@@ -162,19 +162,19 @@ def measure(url: str, password: str, requests: int) -> dict[str, Any]:
     national = CurrentUser(id=0, email=USER, name="", role="auditor")
     filters = services.Filters(programme_id=None, programme="", programme_name="", region="")
     scope = services.scope_for(national, filters)
-    statements = [
-        (_asyncpg_sql(sql), args)
-        for sql, args in queries.all_queries(scope, services.breakdown_depth(national, ""), sqlite=False).values()
-    ]
+    named = queries.all_queries(scope, services.breakdown_depth(national, ""), sqlite=False)
+    statements = [(name, _asyncpg_sql(sql), args) for name, (sql, args) in named.items()]
+    per_statement: dict[str, list[float]] = {name: [] for name in named}
 
     loop = asyncio.new_event_loop()
     conn = loop.run_until_complete(asyncpg.connect(os.environ["TKM_DATABASE_URL"]))
 
-    async def raw() -> int:
-        rows = 0
-        for sql, args in statements:
-            rows += len(await conn.fetch(sql, *args))
-        return rows
+    async def raw(record: bool) -> None:
+        for name, sql, args in statements:
+            started = time.perf_counter()
+            await conn.fetch(sql, *args)
+            if record:
+                per_statement[name].append((time.perf_counter() - started) * 1000)
 
     http_ms: list[float] = []
     sql_ms: list[float] = []
@@ -190,7 +190,7 @@ def measure(url: str, password: str, requests: int) -> dict[str, Any]:
             response.raise_for_status()
             body = response.json()
             started = time.perf_counter()
-            loop.run_until_complete(raw())
+            loop.run_until_complete(raw(i >= WARM_UP))
             raw_elapsed = (time.perf_counter() - started) * 1000
             if i >= WARM_UP:
                 http_ms.append(elapsed)
@@ -204,6 +204,7 @@ def measure(url: str, password: str, requests: int) -> dict[str, Any]:
         "ratio": http_median / sql_median,
         "http_p90": sorted(http_ms)[int(len(http_ms) * 0.9) - 1],
         "statements": len(statements),
+        "per_statement": {name: statistics.median(times) for name, times in per_statement.items()},
         "body": body,
     }
 
@@ -233,6 +234,10 @@ def write(path: Path, groups: int, requests: int, loaded: dict[str, Any], result
         f"| the same {result['statements']} aggregates as raw SQL (asyncpg, one connection), median | "
         f"{result['sql_ms']:.0f} ms | |",
         f"| ratio HTTP / raw SQL | {result['ratio']:.2f} | <= {RATIO_GOAL} |",
+        "",
+        "Raw SQL per statement (median): "
+        + ", ".join(f"`{name}` {ms:.0f} ms" for name, ms in result["per_statement"].items())
+        + ".",
         "",
         "Run with `make bench-dashboard` (`python -m bench.dashboard --groups 10000`; `--reuse` keeps a",
         "database already loaded). The HTTP side is `tkm serve` (one process) with a real client on a",
