@@ -137,3 +137,40 @@ def test_rerun_adds_only_what_is_missing_and_the_chain_still_verifies(
     assert _one(api, "SELECT COUNT(*) AS n FROM applications WHERE programme = {}", programme_id) == N + 5
     result = processes.run_tkm(["verify"], env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_services_carry_on_after_the_bulk_load(
+    scaled: Any, api: Any, programme_id: int, env: dict[str, str]
+) -> None:
+    """A report filed and accepted through the services after the bulk load extends the same hash chain."""
+    from tkm import regions
+    from tkm.auth.services import get_user
+    from tkm.demo.scale import LEADER_EMAIL
+    from tkm.reports import services as reports
+    from tkm.reports.schemas import ProductionLine, ReportIn, SaleLine
+
+    period = reports.current_period()
+    app_id = _one(
+        api,
+        "SELECT a.id FROM applications a WHERE a.programme = {} AND a.status = 'active' AND NOT EXISTS "
+        "(SELECT 1 FROM reports r WHERE r.application = a.id AND r.period = {}) ORDER BY a.id LIMIT 1",
+        programme_id,
+        period,
+    )
+    leader = api.call(get_user, _one(api, "SELECT id FROM users WHERE email = {}", LEADER_EMAIL))
+    data = ReportIn(
+        period=period,
+        production=[ProductionLine(product="masker", unit="pcs", quantity=1000)],
+        sales=[SaleLine(product="masker", quantity=900, revenue=4_500_000)],
+        reinvested=500_000,
+        workers=11,
+    )
+    report = api.call(reports.submit, app_id, leader, data)
+    reviewer = api.make_user("reviewer", [p.code for p in regions.provinces()])
+    r = api.client.post(f"/api/v1/reports/{report['id']}/actions/accept", headers=reviewer["headers"], json={})
+    assert r.status_code == 200, r.text
+    trail = api.client.get(f"/api/v1/applications/{app_id}/funds-trail", headers=reviewer["headers"]).json()
+    last = {(e["kind"], e["amount"]) for e in trail["entries"][-2:]}
+    assert last == {("report_revenue", 4_500_000), ("report_reinvestment", 500_000)}
+    result = processes.run_tkm(["verify"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
