@@ -69,6 +69,9 @@ class Staff:
         self.password = PASSWORD
         self.reviewer = self._add(env, f"verifikator-{tag}@tkm.test", "reviewer", "Rina Verifikator", "13")
         self.approver = self._add(env, f"kepala-{tag}@tkm.test", "approver", "Budi Kepala Dinas", "13")
+        # Two finance officers: the one who requests a tranche may not authorize it.
+        self.finance = self._add(env, f"bendahara-{tag}@tkm.test", "finance", "Sari Bendahara", "13")
+        self.finance2 = self._add(env, f"ppspm-{tag}@tkm.test", "finance", "Joko Pejabat SPM", "13")
         admin = self._add(env, f"admin-{tag}@tkm.test", "admin", "Admin TKM", None)
         token = _post_json(server + "/api/v1/auth/login", {"email": admin, "password": self.password})["token"]
         body = programme_body(name="TKM Pemula Sumatera Barat 2020")
@@ -81,6 +84,16 @@ class Staff:
         result = processes.run_tkm(args, env, input_text=self.password + "\n")
         assert result.returncode == 0, result.stderr
         return email
+
+
+@pytest.fixture(scope="module")
+def worker(server: str, e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A Celery worker on the server's broker and database: it renders the letters the journey downloads."""
+    proc = processes.start_worker(e2e_env, tmp_path_factory.mktemp("e2e-worker"))
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -213,3 +213,69 @@ def check_accessibility(page: Any) -> None:
     """Every control has a label, ids are unique, images and frames are named, one h1, references resolve."""
     problems = page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"{page.url}: {problems}"
+
+
+# --- after approval: agreement, tranches, monthly report, funds trail ----------------------------------------------
+
+
+def wait_for_letter(page: Any, kind: str, timeout_s: float = 90) -> Any:
+    """Reload the application page until the worker has made the letter and its download link shows."""
+    link = page.locator(f'#letters li[data-kind="{kind}"] a.pdf').first
+    for _ in range(int(timeout_s / 2)):
+        if link.count():
+            return link
+        page.wait_for_timeout(2000)
+        page.reload()
+    raise AssertionError(f"the {kind} letter was not made in {timeout_s} s")
+
+
+def download(page: Any, link: Any) -> Any:
+    with page.expect_download() as info:
+        link.click()
+    return info.value
+
+
+def sign_agreement(page: Any) -> None:
+    page.get_by_label("Jenis dokumen").select_option("agreement")
+    page.get_by_label("Berkas").set_input_files(
+        files=[{"name": "perjanjian.pdf", "mimeType": "application/pdf", "buffer": samples.pdf("Perjanjian")}]
+    )
+    page.get_by_role("button", name="Unggah", exact=True).click()
+    expect(page.locator(".notice")).to_contain_text("perjanjian.pdf")
+    page.get_by_role("button", name="Tanda tangani perjanjian").click()
+    expect(page.locator(".status-line .badge")).to_have_text("Berjalan")
+
+
+def open_tranche(page: Any, reference: str, status_tab: str) -> None:
+    page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Keuangan").click()
+    page.get_by_role("link", name=re.compile(status_tab)).first.click()
+    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_role("heading", name=re.compile(reference))).to_be_visible()
+
+
+def file_report(page: Any, app_id: int, shots: Any = None) -> None:
+    page.goto(f"/applications/{app_id}")
+    page.get_by_role("link", name=re.compile("Kirim laporan bulanan")).click()
+    expect(page.get_by_role("heading", name="Laporan bulanan")).to_be_visible()
+    field(page, "production[0].product").fill("masker")
+    field(page, "production[0].unit").fill("pcs")
+    field(page, "production[0].quantity").fill("1.200")
+    field(page, "sales[0].product").fill("masker")
+    field(page, "sales[0].quantity").fill("1000")
+    field(page, "sales[0].revenue").fill("5.000.000")
+    field(page, "expenses[0].category").select_option("raw_materials")
+    field(page, "expenses[0].amount").fill("2.000.000")
+    # A second expense line, added in place by the page's script (focus moves into it).
+    page.get_by_role("button", name="Tambah baris belanja").click()
+    expect(field(page, "expenses[1].category")).to_be_focused()
+    field(page, "expenses[1].category").select_option("marketing")
+    field(page, "expenses[1].amount").fill("300000")
+    page.get_by_label("Diinvestasikan kembali ke usaha (Rp)").fill("1.000.000")
+    page.get_by_label("Orang yang bekerja").fill("8")
+    page.get_by_label("Upah dibayar (Rp)").fill("1.600.000")
+    check_accessibility(page)
+    if shots:
+        shots(page, "report-form")
+    page.get_by_role("button", name="Kirim laporan", exact=True).click()
+    expect(page.locator(".notice")).to_contain_text("sudah dikirim")
+    expect(page.locator(".status-line .badge")).to_have_text("Menunggu pemeriksaan")

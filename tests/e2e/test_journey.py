@@ -1,9 +1,13 @@
 """The whole TKM journey through the pages in a real browser: sign up, group, application, documents, submit;
-the reviewer verifies and scores; the approver approves; the applicant sees the decision and the timeline."""
+the reviewer verifies and scores; the approver approves; the applicant sees the decision and the timeline,
+downloads the decree and signs the agreement; finance requests, authorizes (another officer) and pays the first
+capital tranche; the applicant files a monthly report, the reviewer accepts it; the dashboard shows the new figures; the funds
+trail downloads as XLSX."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import secrets
 
@@ -17,7 +21,7 @@ from tests.support.factories import nik
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def test_apply_review_approve(new_page, staff):
+def test_apply_review_approve(new_page, staff, worker):
     applicant_email = f"ketua-{secrets.token_hex(3)}@tkm.test"
     page = new_page()
 
@@ -104,6 +108,90 @@ def test_apply_review_approve(new_page, staff):
     expect(page.get_by_role("button", name="Ajukan", exact=True)).to_have_count(0)
     steps.check_accessibility(page)
     screenshot(page, "11-applicant-timeline")
+
+    # The approval decree (SK), made by the worker, downloads from the letters on the application page.
+    decree = steps.download(page, steps.wait_for_letter(page, "approval_decree"))
+    assert decree.suggested_filename.startswith("approval_decree-") and decree.suggested_filename.endswith(".pdf")
+    with open(decree.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+    steps.sign_agreement(page)
+    reference = f"TKM-{app_id}-CAP1"
+    expect(page.locator(f'tr[data-tranche="{reference}"] .badge')).to_have_text("Direncanakan")
+    steps.logout(page)
+
+    # Finance officer 1 requests the first capital tranche (70 % of the approved Rp8.500.000).
+    steps.login(page, staff.finance)
+    steps.open_tranche(page, reference, "Direncanakan")
+    expect(page.locator(".facts")).to_contain_text("Rp5.950.000")
+    expect(page.locator("#action-request input[name=idempotency_key]")).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
+    page.get_by_role("button", name="Ajukan pembayaran").click()
+    expect(page.locator(".status-line .badge")).to_have_text("Diminta")
+    # The same officer may not authorize it: no button, and the page says why.
+    expect(page.get_by_role("button", name="Otorisasi")).to_have_count(0)
+    expect(page.locator(".blocked")).to_contain_text("petugas keuangan lain")
+    steps.logout(page)
+
+    # Finance officer 2 authorizes (an SPM is issued) and marks it paid with the bank's reference.
+    steps.login(page, staff.finance2)
+    steps.open_tranche(page, reference, "Diminta")
+    page.get_by_role("button", name="Otorisasi").click()
+    expect(page.locator(".status-line .badge")).to_have_text("Diotorisasi")
+    page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Keuangan").click()
+    expect(page.get_by_role("link", name=re.compile("Unduh berkas pembayaran kolektif"))).to_be_visible()
+    steps.check_accessibility(page)
+    screenshot(page, "12-finance-queue")
+    page.get_by_role("link", name=reference).click()
+    page.get_by_label("Nomor referensi transfer bank").fill("NAGARI-20200415-0042")
+    steps.check_accessibility(page)
+    page.get_by_role("button", name="Tandai sudah dibayar").click()
+    expect(page.locator(".status-line .badge")).to_have_text("Dibayar")
+    steps.logout(page)
+
+    # The applicant files the month's report.
+    steps.login(page, applicant_email)
+    steps.file_report(page, app_id, shots=lambda p, name: screenshot(p, "13-" + name))
+    steps.logout(page)
+
+    # The reviewer accepts it from the reports queue.
+    steps.login(page, staff.reviewer)
+    page.get_by_role("link", name="Laporan bulanan").click()
+    page.locator("tr", has_text="Kelompok Jahit Sehati").get_by_role("link").first.click()
+    page.get_by_role("button", name="Terima laporan").click()
+    expect(page.locator(".status-line .badge")).to_have_text("Diterima")
+
+    # The dashboard shows the new numbers: the payment, the accepted report's sales, spending and reinvestment.
+    page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Dasbor").click()
+    figures = {
+        "disbursed": "Rp5.950.000",
+        "spent": "Rp2.300.000",
+        "revenue": "Rp5.000.000",
+        "reinvested": "Rp1.000.000",
+        "reinvestment_rate": "20,0%",
+        "workers": "8",
+    }
+    for figure, text in figures.items():
+        expect(page.locator(f'[data-figure="{figure}"]')).to_have_text(text)
+    expect(page.locator("table", has_text="masker")).to_contain_text("1.200")
+    steps.check_accessibility(page)
+    screenshot(page, "15-dashboard")
+
+    # The funds trail: payment and report lines with running balances; the XLSX has the payment.
+    page.goto(f"/applications/{app_id}")
+    page.get_by_role("link", name="Seluruh jejak dana, dengan unduhan").click()
+    expect(page.locator('[data-total="disbursed"]')).to_have_text("Rp5.950.000")
+    expect(page.locator('[data-total="spent"]')).to_have_text("Rp2.300.000")
+    expect(page.locator('[data-total="unspent"]')).to_have_text("Rp3.650.000")
+    steps.check_accessibility(page)
+    screenshot(page, "14-funds-trail")
+    workbook = steps.download(page, page.get_by_role("link", name="Unduh XLSX"))
+    from openpyxl import load_workbook
+
+    with open(workbook.path(), "rb") as handle:
+        sheet = load_workbook(io.BytesIO(handle.read()), read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    payments = [r for r in rows[1:] if r[header.index("kind")] == "payment"]
+    assert [r[header.index("amount")] for r in payments] == [5_950_000]
 
 
 def test_applicant_on_a_phone(new_page, staff):

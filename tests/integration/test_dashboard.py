@@ -398,3 +398,12 @@ def test_login_required_and_empty_params_mean_all(scene):
     assert w.client.get("/api/v1/dashboard").status_code == 401
     everything = dashboard(scene, w.admin).json()
     assert dashboard(scene, w.admin, programme="", region="  ").json() == everything
+
+
+@pytest.mark.parametrize(
+    "query", ["programme=%FF%FE", "region=%00", "region=13.7%0A1", "region=13%25", "programme=%27%20OR%201=1--"]
+)
+def test_garbage_query_strings_are_4xx(scene, query):
+    r = scene.world.client.get("/api/v1/dashboard?" + query, headers=scene.world.admin["headers"])
+    assert 400 <= r.status_code < 500, (query, r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -17,6 +17,8 @@ from tkm.documents.charts import short_rupiah
 
 Series = Sequence[tuple[str, str, str]]  # (key, legend, colour)
 _ids = itertools.count(1)
+WIDTH = 480
+LEGEND_ROW = 18
 
 
 def _open(width: int, height: int, title: str, desc: str) -> tuple[list[str], str]:
@@ -30,11 +32,26 @@ def _open(width: int, height: int, title: str, desc: str) -> tuple[list[str], st
     return parts, uid
 
 
-def _legend(parts: list[str], series: Series, y: float, x: float = 0) -> None:
+def _legend_rows(series: Series, width: float, x0: float = 0) -> list[list[tuple[float, str, str]]]:
+    """Legend items placed left to right, wrapping onto a new row at ``width``."""
+    rows: list[list[tuple[float, str, str]]] = [[]]
+    x = x0
     for _key, legend, colour in series:
-        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="12" height="12" fill="{escape(colour)}"/>')
-        parts.append(f'<text x="{x + 16:.0f}" y="{y + 10:.0f}" font-size="13">{escape(legend)}</text>')
-        x += 28 + 7.5 * len(legend)
+        item = 28 + 7.5 * len(legend)
+        if rows[-1] and x + item > width:
+            rows.append([])
+            x = x0
+        rows[-1].append((x, legend, colour))
+        x += item
+    return rows
+
+
+def _legend(parts: list[str], rows: list[list[tuple[float, str, str]]], y: float) -> None:
+    for line, items in enumerate(rows):
+        for x, legend, colour in items:
+            top = y + line * LEGEND_ROW
+            parts.append(f'<rect x="{x:.0f}" y="{top:.0f}" width="12" height="12" fill="{escape(colour)}"/>')
+            parts.append(f'<text x="{x + 16:.0f}" y="{top + 10:.0f}" font-size="13">{escape(legend)}</text>')
 
 
 def _value_text(value: int, money: bool) -> str:
@@ -52,8 +69,9 @@ def column_chart(
     empty: str = "",
 ) -> Markup:
     """Vertical grouped columns, one group per row (e.g. per month), one column per series."""
-    width, plot_h, top, bottom = 640, 220, 24, 52
-    height = top + plot_h + bottom
+    width, plot_h, top = WIDTH, 200, 24
+    legend_rows = _legend_rows(series, width)
+    height = top + plot_h + 30 + LEGEND_ROW * len(legend_rows)
     parts, _uid = _open(width, height, title, desc)
     peak = max([int(r.get(key) or 0) for r in rows for key, _l, _c in series] + [1])
     parts.append(f'<text x="0" y="14" font-size="12" fill="#56626f">{escape(_value_text(peak, money))}</text>')
@@ -77,7 +95,7 @@ def column_chart(
                 f'<text x="{i * group_w + group_w / 2:.1f}" y="{top + plot_h + 16}" font-size="12" '
                 f'text-anchor="middle">{escape(str(row.get(label_key, "")))}</text>'
             )
-    _legend(parts, series, top + plot_h + 30)
+    _legend(parts, legend_rows, top + plot_h + 28)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - all text above went through escape()
 
@@ -93,8 +111,10 @@ def bar_chart(
     empty: str = "",
 ) -> Markup:
     """Horizontal grouped bars, one group per row (region, training centre, product)."""
-    width, label_w, value_w, bar_h, gap, legend_h = 640, 200, 110, 14, 10, 30
+    width, label_w, value_w, bar_h, gap = WIDTH, 150, 80, 14, 10
     group_h = len(series) * (bar_h + 2)
+    legend_rows = _legend_rows(series, width, label_w)
+    legend_h = 12 + LEGEND_ROW * len(legend_rows)
     height = max(1, len(rows)) * (group_h + gap) + legend_h
     plot = width - label_w - value_w
     parts, _uid = _open(width, height, title, desc)
@@ -104,7 +124,7 @@ def bar_chart(
     for i, row in enumerate(rows):
         y0 = i * (group_h + gap)
         label = str(row.get(label_key) or "")
-        label = label if len(label) <= 26 else label[:25] + "…"
+        label = label if len(label) <= 20 else label[:19] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y0 + group_h / 2 + 5:.1f}" font-size="13" text-anchor="end">'
             f"{escape(label)}</text>"
@@ -116,6 +136,6 @@ def bar_chart(
             parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{escape(colour)}"/>')
             text = escape(_value_text(value, money))
             parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 11}" font-size="12">{text}</text>')
-    _legend(parts, series, height - legend_h + 10, label_w)
+    _legend(parts, legend_rows, height - legend_h + 8)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - all text above went through escape()

@@ -297,8 +297,19 @@ def _scope(actor: CurrentUser) -> Any:
     return actor.region_condition(Tranche.application.region)
 
 
-async def list_tranches(actor: CurrentUser, status: str | None, limit: int, offset: int) -> tuple[list, int]:
-    """The finance queue: tranches the caller may see, with their group and bank account."""
+async def list_tranches(
+    actor: CurrentUser,
+    status: str | None,
+    limit: int,
+    offset: int,
+    *,
+    region: str | None = None,
+    programme: str | None = None,
+) -> tuple[list, int]:
+    """The finance queue: tranches the caller may see, with their group and bank account.
+
+    ``region`` narrows to a region and everything under it; ``programme`` to a programme code.
+    """
     query = Tranche.select(
         *Tranche.all_columns(),
         Tranche.application.group_id.name,
@@ -306,9 +317,14 @@ async def list_tranches(actor: CurrentUser, status: str | None, limit: int, offs
         Tranche.application.group_id.bank_account_number,
         Tranche.application.group_id.bank_account_holder,
         Tranche.application.region,
+        Tranche.application.programme.code,
     )
     count = Tranche.count()
     conditions = [c for c in (_scope(actor), Tranche.status == status if status else None) if c is not None]
+    if region:
+        conditions.append((Tranche.application.region == region) | Tranche.application.region.like(region + ".%"))
+    if programme:
+        conditions.append(Tranche.application.programme.code == programme)
     for cond in conditions:
         query, count = query.where(cond), count.where(cond)
     rows = await query.order_by(Tranche.id).limit(limit).offset(offset)
@@ -319,6 +335,7 @@ async def list_tranches(actor: CurrentUser, status: str | None, limit: int, offs
             {
                 "group": r["application.group_id.name"],
                 "region": r["application.region"],
+                "programme": r["application.programme.code"],
                 "bank_account": {
                     "bank": r["application.group_id.bank_name"],
                     "number": r["application.group_id.bank_account_number"],
@@ -332,3 +349,65 @@ async def list_tranches(actor: CurrentUser, status: str | None, limit: int, offs
 
 async def unpaid_count(application_id: int) -> int:
     return await Tranche.count().where(Tranche.application == application_id, Tranche.status != "paid")
+
+
+async def status_counts(actor: CurrentUser) -> dict[str, int]:
+    """How many tranches the caller may see are in each status (the finance queue's tabs)."""
+    from piccolo.query.functions.aggregate import Count
+
+    query = Tranche.select(Tranche.status, Count(Tranche.id, alias="n")).group_by(Tranche.status)
+    scope = _scope(actor)
+    if scope is not None:
+        query = query.where(scope)
+    return {row["status"]: int(row["n"]) for row in await query}
+
+
+async def get_tranche(tranche_id: int, actor: CurrentUser) -> dict[str, Any]:
+    """One tranche with its history and the application it belongs to (404 when the caller may not see it)."""
+    tranche, app = await _load(tranche_id, actor, lock=False)
+    events = await TrancheEvent.select().where(TrancheEvent.tranche == tranche_id).order_by(TrancheEvent.seq)
+    out = tranche_out(tranche)
+    out["history"] = [
+        {
+            "action": e["action"],
+            "from": e["from_status"],
+            "to": e["to_status"],
+            "actor": e["actor_name"],
+            "at": e["at"].isoformat(),
+            "notes": e["notes"],
+        }
+        for e in events
+    ]
+    out["application_status"] = app["status"]
+    return out
+
+
+async def action_choices(tranche: dict[str, Any], actor: CurrentUser) -> list[dict[str, Any]]:
+    """The actions a page offers on a tranche, each with ``allowed`` and, when not, the reason why.
+
+    The same rules ``_move`` enforces, asked before the user tries; ``_move`` still decides.
+    """
+    if actor.role != Role.finance:
+        return []
+    out: list[dict[str, Any]] = []
+    active = tranche["application_status"] == "active"
+    for action in ACTIONS:
+        sources, _target = MOVES[action]
+        if tranche["status"] not in sources:
+            continue
+        reason = ""
+        if action != "fail" and not active:
+            reason = _(
+                "Money moves only while the grant is active (agreement signed); this application is %(state)s.",
+                state=tranche["application_status"],
+            )
+        elif action == "authorize" and tranche["requested_by"] == actor.id:
+            reason = _("You requested this tranche; another finance officer must authorize it.")
+        elif action == "request":
+            condition = registry.CONDITIONS.get(tranche["due_condition"])
+            row = await Tranche.select().where(Tranche.id == tranche["id"]).first()
+            reason = (
+                await condition(int(tranche["application_id"]), row) if condition else _("Unknown tranche condition.")
+            ) or ""
+        out.append({"name": action, "allowed": not reason, "reason": reason})
+    return out

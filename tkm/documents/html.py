@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Problem
+from tkm.core.pagination import PageParams
 from tkm.documents import services
+from tkm.documents.schemas import ProgrammeReportIn
+from tkm.web import forms
 
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 PAGE = "documents/verify.html"
@@ -55,3 +61,64 @@ class VerifyPages(Controller):
         except Problem as problem:
             return _page(problem.status, document=None, code=code, asked=True)
         return _page(document=result, code=code, result=result, filename=upload.filename)
+
+
+# --- letters on the application page, and the programme summary form ---------------------------------------------
+
+
+async def letters_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] | None:
+    """The application's letters with download links (the tranche letters are listed with their tranches too)."""
+    documents = await services.list_for_application(int(app["id"]), user)
+    if not documents:
+        return None
+    return {"documents": documents}
+
+
+async def _report_page(
+    user: CurrentUser,
+    values: dict[str, str],
+    errors: forms.FormErrors,
+    document: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Template:
+    from tkm.applications.html import region_filter_options
+    from tkm.programmes.services import list_programmes
+
+    programmes = (await list_programmes(PageParams(1, 200)))["items"]
+    return Template(
+        "documents/programme_report.html",
+        status_code=status,
+        context={
+            "form": values,
+            "errors": errors,
+            "document": document,
+            "programme_options": [(p["code"], f"{p['name']} ({p['code']})") for p in programmes],
+            "region_options": region_filter_options(user),
+        },
+    )
+
+
+class ProgrammeReportPages(Controller):
+    """Finance staff and auditors order a programme summary (PDF made by a worker) and fetch it when ready."""
+
+    include_in_schema = False
+    dependencies = {"user": Provide(provide_user)}
+    guards = [roles(Role.finance, Role.auditor)]
+
+    @get("/programme-reports")
+    async def form(self, user: NamedDependency[CurrentUser]) -> Template:
+        return await _report_page(user, {"programme": "", "region": ""}, forms.FormErrors())
+
+    @post("/programme-reports")
+    async def order(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template | Redirect:
+        values = forms.values(await request.form(), ("programme", "region"))
+        try:
+            document = await services.request_programme_report(user, forms.convert(values, ProgrammeReportIn))
+        except Problem as problem:
+            return await _report_page(user, values, forms.FormErrors.from_problem(problem), status=problem.status)
+        return Redirect(f"/programme-reports/{document['id']}", status_code=303)
+
+    @get("/programme-reports/{document_id:int}")
+    async def show(self, user: NamedDependency[CurrentUser], document_id: FromPath[int]) -> Template:
+        document = await services.get_document(document_id, user)
+        return await _report_page(user, {"programme": "", "region": ""}, forms.FormErrors(), document)

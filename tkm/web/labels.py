@@ -48,6 +48,63 @@ LABELS: dict[str, dict[str, str]] = {
         "recommended_budget": N_("Recommended budget"),
     },
     "action": {"create": N_("Application created")},
+    "tranche_status": {
+        "planned": N_("Planned"),
+        "requested": N_("Requested"),
+        "authorized": N_("Authorized"),
+        "paid": N_("Paid"),
+        "failed": N_("Failed at the bank"),
+        "frozen": N_("Frozen"),
+    },
+    "tranche_action": {
+        "request": N_("Request payment"),
+        "authorize": N_("Authorize"),
+        "pay": N_("Mark as paid"),
+        "fail": N_("Bank refused"),
+        "freeze": N_("Frozen"),
+    },
+    "condition": {
+        "on_approval": N_("From approval"),
+        "after_first_accepted_report": N_("After the first accepted report"),
+        "after_accepted_reports": N_("After accepted monthly reports"),
+    },
+    "report_status": {
+        "submitted": N_("Waiting for review"),
+        "accepted": N_("Accepted"),
+        "revision_requested": N_("Revision requested"),
+    },
+    "report_action": {
+        "submit": N_("Report filed"),
+        "resubmit": N_("Corrected and filed again"),
+        "accept": N_("Accepted"),
+        "request_revision": N_("Revision requested"),
+    },
+    "expense": {
+        "raw_materials": N_("Raw materials"),
+        "equipment": N_("Equipment"),
+        "wages": N_("Wages"),
+        "marketing": N_("Marketing"),
+        "other": N_("Other"),
+    },
+    "entry": {
+        "commit": N_("Approved budget"),
+        "payment": N_("Payment to the group"),
+        "report_expense": N_("Spent (report)"),
+        "report_revenue": N_("Sales (report)"),
+        "report_reinvestment": N_("Reinvested (report)"),
+        "reversal": N_("Reversal"),
+    },
+    "doc": {
+        "submission_receipt": N_("Submission receipt"),
+        "revision_request": N_("Revision request"),
+        "approval_decree": N_("Approval decree (SK)"),
+        "rejection_letter": N_("Rejection letter"),
+        "payment_order": N_("Payment order (SPM)"),
+        "handover_record": N_("Handover record (BAST)"),
+        "funds_trail": N_("Funds trail"),
+        "programme_summary": N_("Programme summary"),
+    },
+    "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed")},
 }
 
 #: Lists on forms, for saying which row an error is about ("Member 3: ...").
@@ -55,6 +112,9 @@ ROW_LABELS = {
     "members": N_("Member %(n)s: "),
     "budget": N_("Budget line %(n)s: "),
     "business_plan.products": N_("Product %(n)s: "),
+    "production": N_("Production line %(n)s: "),
+    "sales": N_("Sales line %(n)s: "),
+    "expenses": N_("Expense line %(n)s: "),
 }
 _ROW = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>\d+)\]")
 

@@ -1,0 +1,262 @@
+"""Finance pages: the tranche queue, one tranche with its actions, bank statements; the tranches panel.
+
+Handlers are thin: they call the same services as the JSON API (``services.act``
+with an Idempotency-Key, ``bankfiles.apply_statement``). Every money-moving form
+carries a key made when the form is rendered, so a second click on the same
+form replays the first result instead of moving money again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from tkm.applications.html import region_filter_options
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
+from tkm.core.errors import FieldError, Problem
+from tkm.core.i18n import _
+from tkm.core.pagination import PageParams, page_params
+from tkm.disbursement import bankfiles, services
+from tkm.documents.tables import Document
+from tkm.programmes.services import list_programmes, today
+from tkm.web import forms
+from tkm.web.flash import flash
+from tkm.web.labels import LABELS, label
+
+PER_PAGE = 50
+STATUSES = tuple(LABELS["tranche_status"])
+#: Which form fields each action sends (the API's body keys).
+ACTION_FIELDS = {
+    "request": ("notes",),
+    "authorize": ("notes",),
+    "pay": ("transfer_reference", "paid_at"),
+    "fail": ("reason",),
+}
+FINANCE_ROLES = (Role.finance, Role.auditor, Role.admin)
+_TRANCHE_KEY = re.compile(r":tranche:(\d+)(?::|$)")
+
+
+def new_key() -> str:
+    """An Idempotency-Key for one rendering of a money-moving form."""
+    return uuid.uuid4().hex
+
+
+async def tranche_letters(application_id: int) -> dict[int, list[dict[str, Any]]]:
+    """The SPM and BAST letters of an application's tranches, by tranche id (access is the caller's job)."""
+    rows = (
+        await Document.select(Document.id, Document.kind, Document.number, Document.status, Document.dedupe_key)
+        .where(Document.application == application_id, Document.kind.is_in(["payment_order", "handover_record"]))
+        .order_by(Document.id)
+    )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        match = _TRANCHE_KEY.search(row["dedupe_key"] or "")
+        if match:
+            out.setdefault(int(match.group(1)), []).append(
+                {
+                    "id": row["id"],
+                    "kind": row["kind"],
+                    "number": row["number"],
+                    "status": row["status"],
+                    "url": f"/api/v1/documents/{row['id']}/pdf",
+                }
+            )
+    return out
+
+
+async def tranches_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] | None:
+    """The tranches section of the application page (nothing before the plan exists)."""
+    tranches = await services.list_for_application(int(app["id"]), user)
+    if not tranches:
+        return None
+    letters = await tranche_letters(int(app["id"]))
+    for t in tranches:
+        t["letters"] = letters.get(t["id"], [])
+    return {
+        "tranches": tranches,
+        "application_id": app["id"],
+        "links": user.role != Role.applicant,
+        "paid": sum(t["amount"] for t in tranches if t["status"] == "paid"),
+        "total": sum(t["amount"] for t in tranches),
+    }
+
+
+def read_action_form(action: str, form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The API body of a tranche action and the raw text to show again on error (blank notes are left out)."""
+    raw = forms.values(form, ACTION_FIELDS.get(action, ()))
+    body = {k: v for k, v in raw.items() if v.strip() or k != "notes"}
+    return body, raw
+
+
+async def _tranche_page(
+    user: CurrentUser,
+    tranche_id: int,
+    *,
+    status_code: int = 200,
+    state: dict[str, Any] | None = None,
+) -> Template:
+    tranche = await services.get_tranche(tranche_id, user)
+    choices = await services.action_choices(tranche, user)
+    group = await _group_of(int(tranche["application_id"]))
+    letters = (await tranche_letters(int(tranche["application_id"]))).get(tranche_id, [])
+    state = state or {}
+    return Template(
+        "disbursement/tranche.html",
+        status_code=status_code,
+        context={
+            "tranche": tranche,
+            "group": group,
+            "choices": choices,
+            "letters": letters,
+            "state": state,
+            # A key per form, made now; a form shown again after an error keeps the key it was sent with.
+            "keys": {
+                c["name"]: (state.get("key") if state.get("action") == c["name"] else None) or new_key()
+                for c in choices
+            },
+            "today": today().isoformat(),
+        },
+    )
+
+
+async def _group_of(application_id: int) -> dict[str, Any]:
+    from tkm.applications.tables import Application
+
+    row = (
+        await Application.select(
+            Application.id,
+            Application.region,
+            Application.group_id.name,
+            Application.group_id.bank_name,
+            Application.group_id.bank_account_number,
+            Application.group_id.bank_account_holder,
+        )
+        .where(Application.id == application_id)
+        .first()
+    )
+    assert row is not None  # get_tranche already loaded it
+    return {
+        "name": row["group_id.name"],
+        "region": row["region"],
+        "bank": row["group_id.bank_name"],
+        "number": row["group_id.bank_account_number"],
+        "holder": row["group_id.bank_account_holder"],
+    }
+
+
+class FinancePages(Controller):
+    include_in_schema = False
+    dependencies = {"user": Provide(provide_user)}
+
+    @get("/finance", guards=[roles(*FINANCE_ROLES)])
+    async def queue(
+        self,
+        user: NamedDependency[CurrentUser],
+        status: FromQuery[str | None] = None,
+        region: FromQuery[str | None] = None,
+        programme: FromQuery[str | None] = None,
+        page: FromQuery[int | None] = None,
+    ) -> Template:
+        status = status if status in STATUSES else ""
+        params = page_params(page, PER_PAGE)
+        items, total = await services.list_tranches(
+            user, status or None, params.per_page, params.offset, region=region or None, programme=programme or None
+        )
+        counts = await services.status_counts(user)
+        query = {k: v for k, v in (("status", status), ("region", region), ("programme", programme)) if v}
+        programmes = (await list_programmes(PageParams(1, 200)))["items"]
+        return Template(
+            "disbursement/queue.html",
+            context={
+                "items": items,
+                "result": params.envelope(items, total),
+                "status": status,
+                "region": region or "",
+                "programme": programme or "",
+                "tabs": [
+                    {"state": s, "label": label(s, "tranche_status"), "count": counts.get(s, 0)} for s in STATUSES
+                ],
+                "all_count": sum(counts.values()),
+                "filter_query": urlencode({k: v for k, v in query.items() if k != "status"}),
+                "base_query": urlencode(query),
+                "region_options": region_filter_options(user),
+                "programme_options": [(p["code"], f"{p['name']} ({p['code']})") for p in programmes],
+                "authorized_count": counts.get("authorized", 0),
+            },
+        )
+
+    @get("/tranches/{tranche_id:int}")
+    async def tranche(self, user: NamedDependency[CurrentUser], tranche_id: FromPath[int]) -> Template:
+        return await _tranche_page(user, tranche_id)
+
+    @post("/tranches/{tranche_id:int}/actions/{action:str}", guards=[roles(Role.finance)])
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tranche_id: FromPath[int],
+        action: FromPath[str],
+    ) -> Template | Redirect:
+        form = await request.form()
+        body, raw = read_action_form(action, form)
+        key = str(form.get("idempotency_key") or "") or None
+        try:
+            outcome = await services.act(tranche_id, action, user, body, key)
+        except Problem as problem:
+            errors = forms.FormErrors.from_problem(problem)
+            if not errors.message and problem.errors:
+                errors.message = _("Please check the marked answers.")
+            state = {"action": action, "errors": errors, "values": raw, "key": key}
+            return await _tranche_page(user, tranche_id, status_code=problem.status, state=state)
+        moved = outcome.body
+        if outcome.replayed:
+            flash(request, _("This was already done (the form was sent twice); nothing moved again."), kind="warn")
+        else:
+            flash(
+                request,
+                _(
+                    "%(action)s: done. The tranche is now: %(status)s.",
+                    action=label(action, "tranche_action"),
+                    status=label(moved["status"], "tranche_status"),
+                ),
+            )
+        return Redirect(f"/tranches/{tranche_id}", status_code=303)
+
+    @get("/finance/statements", guards=[roles(Role.finance)])
+    async def statement_form(self, user: NamedDependency[CurrentUser]) -> Template:
+        return Template("disbursement/statement.html", context={"errors": forms.FormErrors(), "result": None})
+
+    @post("/finance/statements", guards=[roles(Role.finance)])
+    async def statement(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
+        form = await request.form()
+        upload = form.get("file")
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise Problem(
+                    _("Choose a file to upload."), status=422, errors=[FieldError("file", _("Choose a file."))]
+                )
+            try:
+                raw = await upload.read(bankfiles.MAX_STATEMENT_BYTES + 1)
+            finally:
+                await upload.close()
+            result = await bankfiles.apply_statement(user, raw)
+        except Problem as problem:
+            errors = forms.FormErrors(problem.errors, problem.detail if not problem.errors else "")
+            return Template(
+                "disbursement/statement.html",
+                status_code=problem.status,
+                context={"errors": errors, "result": None},
+            )
+        return Template(
+            "disbursement/statement.html",
+            context={"errors": forms.FormErrors(), "result": result, "filename": upload.filename},
+        )
