@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two processes on two cores; each test module keeps its own database, so modules run independently.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: messages run test lint format migrate demo clean syscheck screenshots bench-letters
+.PHONY: messages run test lint format migrate demo clean syscheck screenshots bench-letters bench-dashboard
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -45,6 +45,10 @@ demo: $(STAMP)
 # Letters: the renderer against plain WeasyPrint, then Celery with 1 and 2 workers; writes docs/benchmarks.md.
 bench-letters: syscheck
 	$(BIN)/python -m bench.letters
+
+# Dashboard: GET /api/v1/dashboard over HTTP against its raw SQL on `tkm demo --scale 10000` (PostgreSQL); writes docs/benchmarks.md.
+bench-dashboard: syscheck
+	$(BIN)/python -m bench.dashboard --groups 10000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

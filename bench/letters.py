@@ -299,10 +299,6 @@ def write_report(
     import weasyprint
 
     lines = [
-        "# Benchmarks",
-        "",
-        "## Letters (`make bench-letters`)",
-        "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}; {count} approval decrees "
         f"(4 pages each: decree and annex). The machine was shared with other work (1-minute load average "
@@ -343,9 +339,9 @@ def write_report(
             + ".",
             "",
         ]
-    text = "\n".join(lines)
-    path.write_text(text)
-    return text
+    from bench.report import write_section
+
+    return write_section(path, "## Letters (`make bench-letters`)", "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:

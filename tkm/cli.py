@@ -252,6 +252,12 @@ def run(host: str, port: int, no_demo: bool) -> None:
             click.echo("\nDemo logins (also in %s):" % (settings.data_dir / "demo-logins.txt"))
             for role, email, password in logins:
                 click.echo(f"  {role:<10} {email:<28} {password}")
+        from tkm.demo.load import load_demo
+
+        # First run (no demo programme yet): the demo data set; later runs say nothing.
+        loaded = load_demo(quiet_if_loaded=True)
+        if loaded:
+            click.echo("\n" + loaded)
     exe = [sys.executable, "-m", "tkm"]
     env = {**os.environ, "TKM_DATA_DIR": str(settings.data_dir)}
     procs = {
@@ -298,9 +304,10 @@ def run(host: str, port: int, no_demo: bool) -> None:
 
 
 @main.command()
-@click.option("--scale", default=0, type=int, help="Also make this many extra groups (benchmarks)")
+@click.option("--scale", default=0, type=click.IntRange(min=0), help="Also make this many extra groups (benchmarks)")
 def demo(scale: int) -> None:
-    """Load the demo data set (users for every role; more as the domains grow)."""
+    """Load the demo data set (users for every role, training centres, programmes, groups, applications in every
+    state, paid tranches, accepted reports); a second run changes nothing. --scale N adds N groups for benchmarks."""
     _settings_or_exit()
     migrate_quietly()
     from tkm.demo.load import load_demo

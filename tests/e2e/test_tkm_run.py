@@ -46,7 +46,7 @@ def test_tkm_run_in_an_empty_folder(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}"
         health = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # the first run also loads the demo data before serving
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(url + "/health", timeout=3) as r:
@@ -65,6 +65,7 @@ def test_tkm_run_in_an_empty_folder(tmp_path):
         assert health == {"database": "ok", "broker": "ok", "workers": health and health["workers"]}, output
         assert health["workers"] >= 1, output
         assert f"TKM is running at http://127.0.0.1:{port}/" in output
+        assert "Demo data loaded: 3 training centres, 2 programmes, 14 groups" in output, output
 
         logins = re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", output, re.M)
         roles = {role for role, _email, _pw in logins}

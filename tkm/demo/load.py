@@ -1,7 +1,458 @@
-"""The demo data set beyond users (training centres, programmes, groups, ...)."""
+"""The demo data set beyond users: training centres, programmes, groups, applications, tranches, reports.
+
+Everything goes through the same service functions the API handlers call (programmes, groups,
+applications and their attachments, the workflow engine, disbursement, reports), so every row has
+its history, audit event, funds-trail entries and queued letters, and every rule applies.
+
+One thing is moved by hand, as ``tests/support/time_travel.py`` does for tests: once an application
+is approved (now), its ``approved_at`` is set to a day some months back, so that the groups can
+file the monthly reports the rules allow for those months (from the month of approval up to this
+month) and finance can date transfers after the approval. History events, audit events and the
+approval decree keep the moment they were really written.
+
+The set is loaded once, in one transaction: a second run finds the demo programme and changes nothing,
+and a run that fails leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import io
+import itertools
+import secrets
+from typing import Any
 
-def load_demo(scale: int = 0) -> str:
-    return "Demo users are ready."
+from tkm.auth.roles import CurrentUser
+from tkm.programmes.services import JAKARTA, today
+
+PEMULA = "TKM-PEMULA-DEMO"
+LANJUTAN = "TKM-LANJUTAN-DEMO"
+
+#: A tiny but real PDF (attachments are checked by content).
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+CENTRES = [
+    {
+        "code": "BLK-PADANG",
+        "name": "BLK Padang",
+        "kind": "UPTP",
+        "region": "13.71",
+        "vocations": ["menjahit", "pengolahan hasil pertanian", "teknik listrik", "las"],
+        "it_based": False,
+    },
+    {
+        "code": "UPTD-BLK-BANYUMAS",
+        "name": "UPTD BLK Kabupaten Banyumas",
+        "kind": "UPTD",
+        "region": "33.02",
+        "vocations": ["menjahit", "tata boga", "teknik otomotif"],
+        "it_based": False,
+    },
+    {
+        "code": "BLKK-NURUL-HUDA-AGAM",
+        "name": "BLK Komunitas Pondok Pesantren Nurul Huda Agam",
+        "kind": "KOMUNITAS",
+        "region": "13.06",
+        "vocations": ["menjahit", "pembuatan sabun"],
+        "it_based": False,
+    },
+]
+
+FIRST_NAMES_F = ["Siti", "Nur", "Dewi", "Rina", "Yuliani", "Fitri", "Aisyah", "Wulan", "Lestari", "Rahmi", "Sri"]
+FIRST_NAMES_M = ["Ahmad", "Budi", "Joko", "Rudi", "Hendra", "Agus", "Fajar", "Rizki", "Andi", "Iwan", "Eko"]
+LAST_NAMES = ["Rahmawati", "Santoso", "Putra", "Hidayat", "Wulandari", "Saputra", "Kurniawan", "Syahputri", "Lubis"]
+
+#: Products as groups report them: unit, units made a month, unit price (rupiah).
+PRODUCTS = {
+    "masker": ("pcs", 4000, 5_000),
+    "hand_sanitizer": ("liter", 300, 35_000),
+    "sabun": ("batang", 1500, 8_000),
+}
+RUBRIC = {"business_feasibility": 4, "market": 4, "group_capacity": 4, "budget_fit": 3, "employment": 5}
+
+#: (group name, region (regency), NIK district, training centre, owner, pemula target state, months since approval)
+GROUPS: list[tuple[str, str, str, str | None, str, str, int]] = [
+    ("Kelompok Jahit Bundo Kanduang", "13.71", "137101", "BLK-PADANG", "ketua@tkm.test", "active", 3),
+    ("Kelompok Usaha Masker Saiyo", "13.71", "137103", "BLK-PADANG", "", "completed", 2),
+    ("Kelompok Sabun Harum Ranah Minang", "13.06", "130601", "BLKK-NURUL-HUDA-AGAM", "", "completed", 2),
+    ("Kelompok Sehat Bersama Banyumas", "33.02", "330201", "UPTD-BLK-BANYUMAS", "", "active", 2),
+    ("Kelompok Jahit Sekar Arum", "33.02", "330203", "UPTD-BLK-BANYUMAS", "", "suspended", 1),
+    ("Kelompok Mandiri Lubuk Begalung", "13.71", "137102", "BLK-PADANG", "", "approved", 0),
+    ("Kelompok Tani Sabun Agam", "13.06", "130602", "BLKK-NURUL-HUDA-AGAM", "", "recommended", 0),
+    ("Kelompok Masker Purwokerto", "33.02", "330202", None, "", "in_review", 0),
+    ("Kelompok Karya Nagari", "13.71", "137104", "BLK-PADANG", "", "revision_requested", 0),
+    ("Kelompok Bina Usaha Ajibarang", "33.02", "330204", "UPTD-BLK-BANYUMAS", "", "submitted", 0),
+    ("Kelompok Sinar Maninjau", "13.06", "130603", None, "", "not_recommended", 0),
+    ("Kelompok Harapan Koto Tangah", "13.71", "137105", "BLK-PADANG", "", "rejected", 0),
+    ("Kelompok Berkah Cilongok", "33.02", "330205", None, "", "withdrawn", 0),
+    ("Kelompok Jahit Air Tawar", "13.71", "137106", "BLK-PADANG", "ketua@tkm.test", "draft", 0),
+]
+#: Lanjutan applications of groups that completed a Pemula grant: group index → target state.
+LANJUTAN_TARGETS = {1: "field_verified", 2: "submitted"}
+
+#: The standard paths (the workflow files allow these; each step is one action).
+PATHS = {
+    "draft": [],
+    "submitted": ["submit"],
+    "in_review": ["submit", "start_review"],
+    "revision_requested": ["submit", "start_review", "request_revision"],
+    "recommended": ["submit", "start_review", "recommend"],
+    "not_recommended": ["submit", "start_review", "not_recommend"],
+    "approved": ["submit", "start_review", "recommend", "approve"],
+    "rejected": ["submit", "start_review", "recommend", "reject"],
+    "withdrawn": ["submit", "withdraw"],
+    "active": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
+    "suspended": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
+    "completed": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
+    "field_verified": ["submit", "start_review", "verify_field"],
+}
+
+
+class Demo:
+    """The people of the demo and the steps they take, each one a service call."""
+
+    def __init__(self, users: dict[str, CurrentUser]) -> None:
+        self.admin = users["admin@tkm.test"]
+        self.reviewer = users["verifikator@tkm.test"]
+        self.approver = users["ppk@tkm.test"]
+        self.finance = users["keuangan@tkm.test"]
+        self.finance2 = users["bendahara@tkm.test"]
+        self.users = users
+        self.serial = itertools.count(101)
+        self.payments = itertools.count(1)
+
+    # --- set-up ---------------------------------------------------------------------------------------------------
+
+    async def centres(self) -> None:
+        from tkm.programmes import services
+        from tkm.programmes.schemas import TrainingCentreIn
+
+        for centre in CENTRES:
+            await services.create_centre(self.admin, TrainingCentreIn(**centre))  # type: ignore[arg-type]
+
+    async def programmes(self) -> None:
+        from tkm.programmes import services
+        from tkm.programmes.schemas import ComponentRule, ProgrammeIn
+
+        year = today().year
+        components = {
+            "capital": ComponentRule(max=12_000_000),
+            "wages": ComponentRule(max=6_000_000, daily_wage_max=100_000),
+            "product_development": ComponentRule(max=4_000_000),
+            "marketing": ComponentRule(max=3_000_000),
+        }
+        common: dict[str, Any] = {
+            "fiscal_year": year,
+            "min_members": 5,
+            "max_members": 20,
+            "regions": ["13", "33"],
+            "opens_on": today() - dt.timedelta(days=120),
+            "closes_on": today() + dt.timedelta(days=90),
+            "components": components,
+        }
+        await services.create_programme(
+            self.admin,
+            ProgrammeIn(
+                code=PEMULA,
+                name=f"TKM Pemula {year} Sumatera Barat dan Jawa Tengah",
+                workflow="tkm-pemula",
+                budget_ceiling=2_500_000_000,
+                max_per_group=25_000_000,
+                **common,
+            ),
+        )
+        await services.create_programme(
+            self.admin,
+            ProgrammeIn(
+                code=LANJUTAN,
+                name=f"TKM Lanjutan {year} Sumatera Barat dan Jawa Tengah",
+                workflow="tkm-lanjutan",
+                budget_ceiling=1_000_000_000,
+                max_per_group=25_000_000,
+                **common,
+            ),
+        )
+
+    async def leader(self, owner: str, index: int, district: str) -> CurrentUser:
+        """The group's ketua: the demo applicant for some groups, an applicant of their own for the rest."""
+        from tkm.auth import services
+
+        if owner:
+            return self.users[owner]
+        female = index % 2 == 0
+        first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[index % 11]
+        name = f"{first} {LAST_NAMES[index % len(LAST_NAMES)]}"
+        email = f"ketua{index + 1:02d}@kelompok.tkm.test"
+        password = "tkm-" + secrets.token_urlsafe(12)  # nobody logs in as them in the demo
+        return await services.create_user(self.admin, email, name, password, "applicant", [], f"0813{index:08d}")
+
+    def members(self, index: int, district: str, leader: CurrentUser) -> list[dict[str, Any]]:
+        out = []
+        roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * 7
+        for i, role in enumerate(roles):
+            female = (i + index) % 3 != 0  # sewing groups: mostly women
+            born = dt.date(1970 + (i * 7 + index * 3) % 33, 1 + (i + index) % 12, 1 + (i * 5 + index) % 28)
+            day = born.day + (40 if female else 0)
+            nik = f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{next(self.serial):04d}"
+            if role == "ketua":
+                name = leader.name
+                female = leader.name.split()[0] in FIRST_NAMES_F or leader.email == "ketua@tkm.test"
+                nik = nik[:6] + f"{born.day + (40 if female else 0):02d}" + nik[8:]
+            else:
+                first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[(i * 3 + index) % 11]
+                name = f"{first} {LAST_NAMES[(i + index * 2) % len(LAST_NAMES)]}"
+            out.append(
+                {
+                    "nik": nik,
+                    "name": name,
+                    "role": role,
+                    "gender": "P" if female else "L",
+                    "phone": f"0852{index:02d}{i:02d}{next(self.serial) % 10000:04d}",
+                }
+            )
+        return out
+
+    async def group(self, index: int, spec: tuple[str, str, str, str | None, str, str, int]) -> dict[str, Any]:
+        from tkm import regions
+        from tkm.groups import services
+        from tkm.groups.schemas import BankAccount, GroupIn, MemberIn
+
+        name, region, district, centre, owner, _target, _months = spec
+        leader = await self.leader(owner, index, district)
+        data = GroupIn(
+            name=name,
+            region=region,
+            address=f"Jl. Pasar Baru No. {index + 3}, {regions.name(region)}",
+            training_centre=centre,
+            products=["masker", "hand_sanitizer", "sabun"],
+            bank_account=BankAccount(bank="BRI", number=f"00210100{index:03d}{4567 + index}", holder=name),
+            members=[MemberIn(**m) for m in self.members(index, district, leader)],
+        )
+        return {"group": await services.create_group(leader, data), "leader": leader}
+
+    # --- applications -----------------------------------------------------------------------------------------------
+
+    async def application(self, leader: CurrentUser, group_id: int, programme: str, index: int) -> int:
+        from tkm.applications import services
+        from tkm.applications.schemas import ApplicationIn, BudgetLineIn, BusinessPlan, PlanProduct
+
+        plan = BusinessPlan(
+            summary="Produksi masker kain, hand sanitizer dan sabun batang untuk pasar sekitar dan puskesmas.",
+            products=[
+                PlanProduct(product=p, unit=unit, units_per_day=per_month // 25, unit_cost=price // 2, unit_price=price)
+                for p, (unit, per_month, price) in PRODUCTS.items()
+            ],
+            market="Puskesmas, apotek, sekolah, pasar tradisional dan penjualan daring.",
+            workers=10,
+        )
+        budget = [
+            BudgetLineIn(
+                "capital", "Mesin jahit, bahan kain dan bahan baku sabun", 1, "paket", 9_000_000 + index * 100_000
+            ),
+            BudgetLineIn("wages", "Upah penjahit dan peracik", 60, "hari", 75_000),
+            BudgetLineIn("product_development", "Desain kemasan dan label halal", 1, "paket", 2_000_000),
+            BudgetLineIn("marketing", "Promosi pasar lokal dan daring", 1, "paket", 1_000_000),
+        ]
+        created = await services.create_application(
+            leader, ApplicationIn(programme=programme, group_id=group_id, business_plan=plan, budget=budget)
+        )
+        return int(created["id"])
+
+    async def attach(self, leader: CurrentUser, application_id: int, kinds: tuple[str, ...]) -> None:
+        from tkm.applications import attachments
+
+        for kind in kinds:
+            await attachments.upload(application_id, leader, kind, f"{kind}.pdf", io.BytesIO(PDF))
+
+    async def step(self, leader: CurrentUser, application_id: int, action: str) -> None:
+        from tkm.applications import services
+
+        body: dict[str, Any] = {}
+        actor = leader
+        if action == "submit":
+            await self.attach(leader, application_id, ("proposal", "ktp", "sk_kelompok", "photo"))
+        elif action == "start_review":
+            actor, body = self.reviewer, {"no_conflict_of_interest": True}
+        elif action == "request_revision":
+            actor, body = self.reviewer, {"notes": "Lengkapi foto tempat usaha dan rincian harga bahan baku."}
+        elif action == "recommend":
+            actor = self.reviewer
+            app = await services.get_application(application_id, self.reviewer)
+            body = {"scores": dict(RUBRIC), "recommended_budget": dict(app["budget_totals"]), "notes": "Layak."}
+        elif action == "not_recommend":
+            actor, body = self.reviewer, {"reasons": "Rencana pemasaran belum jelas dan anggota belum terlatih."}
+        elif action == "verify_field":
+            actor = self.reviewer
+            body = {"visit_date": today().isoformat(), "findings": "Tempat usaha dan peralatan sesuai proposal."}
+        elif action == "approve":
+            actor, body = self.approver, {"notes": "Disetujui sesuai rekomendasi verifikator."}
+        elif action == "reject":
+            actor, body = self.approver, {"reasons": "Pagu anggaran wilayah ini sudah terpakai."}
+        elif action == "withdraw":
+            body = {"reason": "Sebagian anggota pindah kerja ke luar daerah."}
+        elif action == "sign_agreement":
+            await self.attach(leader, application_id, ("agreement",))
+        elif action == "complete":
+            actor, body = self.reviewer, {"notes": "Seluruh termin dibayar dan laporan akhir diterima."}
+        elif action == "suspend":
+            actor, body = self.approver, {"reasons": "Kegiatan usaha berhenti; pengurus tidak dapat dihubungi."}
+        await services.act(application_id, action, actor, body, None)
+
+    async def backdate_approval(self, application_id: int, months: int) -> dt.datetime:
+        """The approval of ``months`` months ago (see the module docstring)."""
+        from tkm.applications.tables import Application
+
+        now = dt.datetime.now(JAKARTA)
+        year, month = now.year, now.month - months
+        while month < 1:
+            month, year = month + 12, year - 1
+        moment = dt.datetime(year, month, min(now.day, 5), 9, 0, tzinfo=JAKARTA)
+        await Application.update({Application.approved_at: moment.astimezone(dt.UTC)}).where(
+            Application.id == application_id
+        )
+        return moment
+
+    # --- money and reports ------------------------------------------------------------------------------------------
+
+    async def pay_due(self, application_id: int, paid_on: dt.date) -> None:
+        """Request (one officer), authorize (the other) and pay every tranche whose condition is met."""
+        from tkm.core.errors import Conflict
+        from tkm.disbursement import services
+
+        for tranche in await services.list_for_application(application_id, self.finance):
+            if tranche["status"] != "planned":
+                continue
+            try:
+                await services.act(tranche["id"], "request", self.finance, {}, None)
+            except Conflict:
+                continue  # its condition (accepted reports) is not met yet
+            await services.act(tranche["id"], "authorize", self.finance2, {}, None)
+            ref = f"BRI{paid_on:%Y%m%d}{next(self.payments):05d}"
+            body = {"transfer_reference": ref, "paid_at": paid_on.isoformat()}
+            await services.act(tranche["id"], "pay", self.finance, body, None)
+
+    async def report(
+        self, leader: CurrentUser, application_id: int, period: str, month: int, index: int, final: bool
+    ) -> None:
+        from tkm.reports import services
+        from tkm.reports.schemas import ExpenseLine, ProductionLine, ReportIn, SaleLine
+
+        grow = 100 + month * 15 + index * 3  # percent: groups sell more as they settle in
+        production, sales = [], []
+        revenue = 0
+        for product, (unit, per_month, price) in PRODUCTS.items():
+            made = per_month * grow // 100
+            sold = made * 85 // 100
+            production.append(ProductionLine(product=product, unit=unit, quantity=made))
+            sales.append(SaleLine(product=product, quantity=sold, revenue=sold * price))
+            revenue += sold * price
+        expenses = [
+            ExpenseLine(category="raw_materials", amount=revenue * 35 // 100),
+            ExpenseLine(category="wages", amount=1_500_000),
+            ExpenseLine(category="marketing", amount=250_000),
+            ExpenseLine(category="other", amount=150_000),
+        ]
+        if month == 0:
+            expenses.append(ExpenseLine(category="equipment", amount=4_500_000))
+        data = ReportIn(
+            period=period,
+            production=production,
+            sales=sales,
+            expenses=expenses,
+            reinvested=revenue * 20 // 100,
+            workers=10 + month,
+            wages_paid=1_500_000,
+            notes="Permintaan masker dari puskesmas dan sekolah naik." if month else "Bulan pertama produksi.",
+            final=final,
+        )
+        submitted = await services.submit(application_id, leader, data)
+        await services.review(submitted["id"], "accept", self.reviewer, "Sesuai bukti penjualan.", None)
+
+    async def run_grant(self, leader: CurrentUser, application_id: int, months: int, target: str, index: int) -> None:
+        """After approval: the agreement, payments and reports for each month since the approval."""
+        approved = await self.backdate_approval(application_id, months)
+        await self.step(leader, application_id, "sign_agreement")
+        start = approved.date()
+        await self.pay_due(application_id, min(today(), start + dt.timedelta(days=7)))
+        reports = months + 1 if target != "suspended" else 1
+        for m in range(reports):
+            local = approved.replace(day=1) + dt.timedelta(days=32 * m)
+            period = f"{local.year:04d}-{local.month:02d}"
+            final = target == "completed" and m == reports - 1
+            await self.report(leader, application_id, period, m, index, final)
+            await self.pay_due(application_id, min(today(), dt.date(local.year, local.month, 20)))
+        if target in ("completed", "suspended"):
+            await self.step(leader, application_id, "complete" if target == "completed" else "suspend")
+
+
+async def _users() -> dict[str, CurrentUser]:
+    from tkm.auth import services
+    from tkm.auth.tables import User
+    from tkm.demo.logins import DEMO_USERS
+
+    users = {}
+    for _role, email, _name, _regions in DEMO_USERS:
+        row = await User.select(User.id).where(User.email == email).first()
+        user = await services.get_user(int(row["id"])) if row else None
+        if user is None:
+            raise RuntimeError(f"demo user {email} is missing; run ensure_demo_logins() first")
+        users[email] = user
+    return users
+
+
+async def build() -> dict[str, int]:
+    """Load the demo set (the caller checked it is not there yet); returns counts for the summary line."""
+    demo = Demo(await _users())
+    await demo.centres()
+    await demo.programmes()
+    made: list[tuple[CurrentUser, int, str]] = []
+    applications = 0
+    for index, spec in enumerate(GROUPS):
+        target, months = spec[5], spec[6]
+        created = await demo.group(index, spec)
+        leader, group_id = created["leader"], int(created["group"]["id"])
+        app_id = await demo.application(leader, group_id, PEMULA, index)
+        applications += 1
+        for action in PATHS[target]:
+            await demo.step(leader, app_id, action)
+        if target in ("active", "completed", "suspended"):
+            await demo.run_grant(leader, app_id, months, target, index)
+        made.append((leader, group_id, target))
+    for index, target in LANJUTAN_TARGETS.items():
+        leader, group_id, _pemula = made[index]
+        app_id = await demo.application(leader, group_id, LANJUTAN, index)
+        applications += 1
+        for action in PATHS[target]:
+            await demo.step(leader, app_id, action)
+    return {"centres": len(CENTRES), "programmes": 2, "groups": len(GROUPS), "applications": applications}
+
+
+async def _load(scale: int, quiet_if_loaded: bool) -> str:
+    from tkm.core import db
+    from tkm.programmes.tables import Programme
+
+    db.configure()
+    await db.open_pool()
+    try:
+        if await Programme.exists().where(Programme.code == PEMULA):
+            message = "" if quiet_if_loaded else "Demo data is already loaded; nothing to do."
+        else:
+            async with db.transaction():  # all or nothing: a failed load leaves no half a demo behind
+                counts = await build()
+            message = (
+                "Demo data loaded: {centres} training centres, {programmes} programmes, {groups} groups, "
+                "{applications} applications (letters are rendered by the worker)."
+            ).format(**counts)
+        if scale > 0:
+            from tkm.demo.scale import load_scale
+
+            message = "\n".join(filter(None, [message, await load_scale(scale)]))
+        return message
+    finally:
+        await db.close_pool()
+
+
+def load_demo(scale: int = 0, *, quiet_if_loaded: bool = False) -> str:
+    """Load the demo set (once) and ``scale`` extra groups; returns what was done, for people."""
+    return asyncio.run(_load(scale, quiet_if_loaded))

@@ -8,14 +8,14 @@ import secrets
 from tkm.auth.roles import Role
 from tkm.core.settings import get_settings
 
-#: role, e-mail, name, regions (West Sumatra: the BLK Padang story).
+#: role, e-mail, name, regions (West Sumatra: the BLK Padang story; Central Java: a UPTD BLK).
 DEMO_USERS = [
     (Role.admin, "admin@tkm.test", "Admin TKM", []),
     (Role.applicant, "ketua@tkm.test", "Siti Rahmawati", []),
-    (Role.reviewer, "verifikator@tkm.test", "Budi Santoso", ["13"]),
-    (Role.approver, "ppk@tkm.test", "Hendra Putra", ["13"]),
-    (Role.finance, "keuangan@tkm.test", "Rina Marlina", ["13"]),
-    (Role.finance, "bendahara@tkm.test", "Yusuf Hakim", ["13"]),
+    (Role.reviewer, "verifikator@tkm.test", "Budi Santoso", ["13", "33"]),
+    (Role.approver, "ppk@tkm.test", "Hendra Putra", ["13", "33"]),
+    (Role.finance, "keuangan@tkm.test", "Rina Marlina", ["13", "33"]),
+    (Role.finance, "bendahara@tkm.test", "Yusuf Hakim", ["13", "33"]),
     (Role.auditor, "auditor@tkm.test", "Dewi Lestari", []),
 ]
 
@@ -38,13 +38,13 @@ async def _ensure() -> list[tuple[str, str, str]]:
             if len(parts) == 3:
                 known[parts[1]] = (parts[0], parts[1], parts[2])
     logins = []
-    for role, email, name, region_list in DEMO_USERS:
+    for number, (role, email, name, region_list) in enumerate(DEMO_USERS):
         if await User.exists().where(User.email == email):
             if email in known:
                 logins.append(known[email])
             continue
         password = _password()
-        await services.create_user(None, email, name, password, role, region_list, "081200000000")
+        await services.create_user(None, email, name, password, role, region_list, f"0812000000{number:02d}")
         logins.append((str(role), email, password))
     if logins:
         path.write_text("".join(f"{r} {e} {p}\n" for r, e, p in logins))
