@@ -21,6 +21,7 @@ from tkm.core.settings import SettingsError, get_settings
 VERIFIERS = [
     ("audit trail", "tkm.core.audit:verify"),
     ("funds trail", "tkm.ledger.services:verify"),
+    ("monthly activity", "tkm.ledger.activity:verify"),
 ]
 
 

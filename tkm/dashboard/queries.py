@@ -8,9 +8,11 @@ Every aggregate reads applications through :class:`Scope` (alias ``a``), so the 
 the programme and the region filter limit all figures the same way. Sources:
 
 - ``applications``: status counts, approved money (``approved_total`` once ``approved_at`` is set);
-- the ledger (``ledger_entries`` × ``ledger_accounts``): money disbursed (``disbursed`` accounts),
-  spent (``expense``), revenue (``revenue``, credit-normal so its sign is flipped) and reinvested
-  (``reinvestment``). Reversals are entries too, so a failed payment nets out;
+- the ledger's monthly activity (``ledger_activity``, kept in step with the entries by
+  ``tkm.ledger.activity``): money disbursed (``disbursed`` accounts), spent (``expense``), revenue
+  (``revenue``, credit-normal so its sign is flipped) and reinvested (``reinvestment``). Reversals
+  count too, so a failed payment nets out. Summing those rows instead of every entry keeps the
+  dashboard fast on a national ledger (docs/benchmarks.md);
 - accepted reports: units produced and sold, workers.
 """
 
@@ -19,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tkm.ledger.activity import TOTAL
+
 Sql = tuple[str, list[Any]]
 
 #: Characters of a region code at each depth: province ``13``, regency ``13.71``, district ``13.71.01``.
 REGION_LENGTH = {1: 2, 2: 5, 3: 8}
-#: The ledger accounts whose balances are dashboard figures.
-MONEY_ACCOUNTS = "('disbursed', 'expense', 'revenue', 'reinvestment')"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class Scope:
     region: str = ""
     regions: tuple[str, ...] | None = None
     applicant_id: int | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        """Every application counts (an auditor's national view): per-month figures need no join to applications."""
+        return self.programme_id is None and self.applicant_id is None and self.regions is None and not self.region
+
+    def join(self, column: str) -> str:
+        """The join to applications that the scope needs, on ``column`` (nothing when it limits nothing)."""
+        return "" if self.unlimited else f"JOIN applications a ON a.id = {column} "
 
     def where(self) -> Sql:
         parts: list[str] = []
@@ -63,8 +74,16 @@ def _sum(expr: str) -> str:
     return f"CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"
 
 
-def _account_sum(account: str, sign: str = "") -> str:
-    return _sum(f"CASE WHEN la.name = '{account}' THEN {sign}e.amount ELSE 0 END")
+def _activity_sum(account: str, sign: str = "") -> str:
+    return _sum(f"CASE WHEN x.name = '{account}' THEN {sign}x.amount ELSE 0 END")
+
+
+def _activity_sums() -> str:
+    """The four money figures from ``ledger_activity`` (revenue is credit-normal: its sign is flipped)."""
+    return (
+        f"{_activity_sum('disbursed')} AS disbursed, {_activity_sum('expense')} AS spent, "
+        f"{_activity_sum('revenue', '-')} AS revenue, {_activity_sum('reinvestment')} AS reinvested"
+    )
 
 
 def region_key(depth: int | None) -> str:
@@ -98,26 +117,22 @@ def applications_by_place(scope: Scope, depth: int | None) -> Sql:
 
 
 def money_by_place(scope: Scope, depth: int | None) -> Sql:
-    """Disbursed, spent, revenue and reinvested from the ledger per region and training centre."""
+    """Disbursed, spent, revenue and reinvested per region and training centre (monthly ledger activity)."""
     where, args = scope.where()
     key = region_key(depth)
     sql = (
         f"SELECT {key} AS region, tc.code AS training_centre, tc.name AS training_centre_name, "  # noqa: S608 - fragments are constants; values go in args
-        f"{_account_sum('disbursed')} AS disbursed, "
-        f"{_account_sum('expense')} AS spent, "
-        f"{_account_sum('revenue', '-')} AS revenue, "
-        f"{_account_sum('reinvestment')} AS reinvested "
-        "FROM ledger_accounts la "
-        "JOIN ledger_entries e ON e.account = la.id "
-        f"JOIN applications a ON a.id = e.application_id {_CENTRE_JOIN} "
-        f"WHERE la.name IN {MONEY_ACCOUNTS} AND {where} " + _BY_PLACE.format(key=key)
+        f"{_activity_sums()} "
+        f"FROM ledger_activity x JOIN applications a ON a.id = x.application_id {_CENTRE_JOIN} "
+        f"WHERE x.month = '{TOTAL}' AND {where} " + _BY_PLACE.format(key=key)
     )
     return sql, args
 
 
+#: Each application's latest accepted period: one grouped pass over the reports (a join, not a subquery per row).
 _LATEST_ACCEPTED = (
-    "r.status = 'accepted' AND r.period = (SELECT MAX(r2.period) FROM reports r2 "
-    "WHERE r2.application = r.application AND r2.status = 'accepted')"
+    "JOIN (SELECT application, MAX(period) AS period FROM reports WHERE status = 'accepted' GROUP BY application) "
+    "latest ON latest.application = r.application AND latest.period = r.period"
 )
 
 
@@ -128,45 +143,19 @@ def workers_by_place(scope: Scope, depth: int | None) -> Sql:
     sql = (
         f"SELECT {key} AS region, tc.code AS training_centre, tc.name AS training_centre_name, "  # noqa: S608 - fragments are constants; values go in args
         f"{_sum('r.workers')} AS workers "
-        f"FROM reports r JOIN applications a ON a.id = r.application {_CENTRE_JOIN} "
-        f"WHERE {_LATEST_ACCEPTED} AND {where} " + _BY_PLACE.format(key=key)
+        f"FROM reports r {_LATEST_ACCEPTED} JOIN applications a ON a.id = r.application {_CENTRE_JOIN} "
+        f"WHERE r.status = 'accepted' AND {where} " + _BY_PLACE.format(key=key)
     )
     return sql, args
 
 
-def _month_of_date(column: str, sqlite: bool) -> str:
-    return f"SUBSTR({column}, 1, 7)" if sqlite else f"TO_CHAR({column}, 'YYYY-MM')"
-
-
-def _month_of_moment(column: str, sqlite: bool) -> str:
-    """The month of a timestamp in Jakarta time (UTC+7 all year)."""
-    if sqlite:
-        return f"STRFTIME('%Y-%m', {column}, '+7 hours')"
-    return f"TO_CHAR({column} AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')"
-
-
-def money_by_month(scope: Scope, sqlite: bool) -> Sql:
-    """Ledger money per month of the business event it records.
-
-    A report's postings (and their reversals) count in the report's period, a payment (and its
-    reversal when the bank refused it) in the month of the tranche's transfer date; anything else in
-    the month it was posted (Jakarta time).
-    """
+def money_by_month(scope: Scope) -> Sql:
+    """Ledger money per month of the business event it records (see tkm.ledger.activity for the month)."""
     where, args = scope.where()
-    month = f"COALESCE(rp.period, {_month_of_date('tr.paid_at', sqlite)}, {_month_of_moment('t.at', sqlite)})"
     sql = (
-        f"SELECT {month} AS month, "  # noqa: S608 - fragments are constants; values go in args
-        f"{_account_sum('disbursed')} AS disbursed, "
-        f"{_account_sum('expense')} AS spent, "
-        f"{_account_sum('revenue', '-')} AS revenue, "
-        f"{_account_sum('reinvestment')} AS reinvested "
-        "FROM ledger_accounts la "
-        "JOIN ledger_entries e ON e.account = la.id "
-        "JOIN ledger_transactions t ON t.id = e.txn "
-        "JOIN applications a ON a.id = e.application_id "
-        "LEFT JOIN reports rp ON rp.ledger_transaction = COALESCE(t.reverses, t.id) "
-        "LEFT JOIN tranches tr ON tr.payment_transaction = COALESCE(t.reverses, t.id) "
-        f"WHERE la.name IN {MONEY_ACCOUNTS} AND {where} GROUP BY 1 ORDER BY 1"
+        f"SELECT x.month AS month, {_activity_sums()} "  # noqa: S608 - fragments are constants; values go in args
+        f"FROM ledger_activity x {scope.join('x.application_id')}"
+        f"WHERE x.month <> '{TOTAL}' AND {where} GROUP BY x.month ORDER BY x.month"
     )
     return sql, args
 
@@ -176,7 +165,7 @@ def workers_by_month(scope: Scope) -> Sql:
     where, args = scope.where()
     sql = (
         f"SELECT r.period AS month, {_sum('r.workers')} AS workers "  # noqa: S608 - fragments are constants; values go in args
-        "FROM reports r JOIN applications a ON a.id = r.application "
+        f"FROM reports r {scope.join('r.application')}"
         f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period ORDER BY r.period"
     )
     return sql, args
@@ -188,7 +177,7 @@ def production(scope: Scope) -> Sql:
     sql = (
         f"SELECT r.period AS month, p.product AS product, p.unit AS unit, {_sum('p.quantity')} AS quantity "  # noqa: S608 - fragments are constants; values go in args
         "FROM report_production p JOIN reports r ON r.id = p.report "
-        "JOIN applications a ON a.id = r.application "
+        f"{scope.join('r.application')}"
         f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period, p.product, p.unit ORDER BY 1, 2, 3"
     )
     return sql, args
@@ -200,20 +189,20 @@ def sales(scope: Scope) -> Sql:
     sql = (
         f"SELECT r.period AS month, s.product AS product, {_sum('s.quantity')} AS quantity "  # noqa: S608 - fragments are constants; values go in args
         "FROM report_sales s JOIN reports r ON r.id = s.report "
-        "JOIN applications a ON a.id = r.application "
+        f"{scope.join('r.application')}"
         f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period, s.product ORDER BY 1, 2"
     )
     return sql, args
 
 
-def all_queries(scope: Scope, depth: int | None, sqlite: bool) -> dict[str, Sql]:
+def all_queries(scope: Scope, depth: int | None) -> dict[str, Sql]:
     """Every aggregate the dashboard runs, by name (what a benchmark replays)."""
     return {
         "status_counts": status_counts(scope),
         "applications_by_place": applications_by_place(scope, depth),
         "money_by_place": money_by_place(scope, depth),
         "workers_by_place": workers_by_place(scope, depth),
-        "money_by_month": money_by_month(scope, sqlite),
+        "money_by_month": money_by_month(scope),
         "workers_by_month": workers_by_month(scope),
         "production": production(scope),
         "sales": sales(scope),

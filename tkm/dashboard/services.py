@@ -21,6 +21,7 @@ below the caller's only region).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -128,25 +129,22 @@ def _with_rate(figures: dict[str, int]) -> dict[str, Any]:
     return {**figures, "reinvestment_rate": reinvestment_rate(figures["reinvested"], figures["revenue"])}
 
 
-async def place_rows(scope: Scope, depth: int | None) -> list[dict[str, Any]]:
-    """Every figure per (region, training centre), from three aggregates."""
-    rows: list[dict[str, Any]] = []
-    for sql in (
-        queries.applications_by_place(scope, depth),
-        queries.money_by_place(scope, depth),
-        queries.workers_by_place(scope, depth),
-    ):
-        rows += await _run(sql)
-    return rows
+async def _run_all(scope: Scope, depth: int | None) -> dict[str, list[dict[str, Any]]]:
+    """Every aggregate at once: they are independent reads, so the database works on them side by side
+    (on PostgreSQL each takes a pooled connection; SQLite's WAL lets readers run together)."""
+    named = queries.all_queries(scope, depth)
+    results = await asyncio.gather(*(_run(sql) for sql in named.values()))
+    return dict(zip(named, results, strict=True))
 
 
 async def dashboard(user: CurrentUser, programme: str | None = None, region: str | None = None) -> dict[str, Any]:
     filters = await resolve_filters(user, programme, region)
     scope = scope_for(user, filters)
     depth = breakdown_depth(user, filters.region)
+    results = await _run_all(scope, depth)
 
-    statuses = await _run(queries.status_counts(scope))
-    places = await place_rows(scope, depth)
+    statuses = results["status_counts"]
+    places = results["applications_by_place"] + results["money_by_place"] + results["workers_by_place"]
     by_region: dict[str, dict[str, int]] = {}
     by_centre: dict[str | None, dict[str, int]] = {}
     _merge(places, "region", PLACE_FIGURES, by_region)
@@ -158,10 +156,9 @@ async def dashboard(user: CurrentUser, programme: str | None = None, region: str
             totals[name] += figures[name]
 
     months: dict[str, dict[str, int]] = {}
-    _merge(await _run(queries.money_by_month(scope, db.is_sqlite())), "month", MONTH_FIGURES, months)
-    _merge(await _run(queries.workers_by_month(scope)), "month", MONTH_FIGURES, months)
-    produced = await _run(queries.production(scope))
-    sold = await _run(queries.sales(scope))
+    _merge(results["money_by_month"], "month", MONTH_FIGURES, months)
+    _merge(results["workers_by_month"], "month", MONTH_FIGURES, months)
+    produced, sold = results["production"], results["sales"]
     _merge([{**r, "produced": r["quantity"]} for r in produced], "month", MONTH_FIGURES, months)
     _merge([{**r, "sold": r["quantity"]} for r in sold], "month", MONTH_FIGURES, months)
 

@@ -680,6 +680,7 @@ async def load_scale(count: int, *, progress: Any = None) -> str:
 
 
 async def _batch(sink: Sink, ctx: Context, start: int, end: int) -> None:
+    from tkm.ledger import activity
     from tkm.ledger.accounts import funding_legs
     from tkm.ledger.services import CHAIN
 
@@ -715,3 +716,6 @@ async def _batch(sink: Sink, ctx: Context, start: int, end: int) -> None:
         )  # fmt: skip
     await _write(sink, rows, ledger, ctx.now)
     await sink.set_chain(CHAIN, ledger.seq, ledger.prev)
+    # The monthly activity beside the ledger, computed from the entries just written (as the services keep it).
+    for statement in activity.rebuild_statements(sink.kind == "sqlite", min(app_ids), max(app_ids)):
+        await sink.execute(statement)

@@ -219,7 +219,12 @@ async def _move(tranche_id: int, action: str, actor: CurrentUser, clean: dict[st
         if app["approved_at"] and clean["paid_at"] < app["approved_at"].date():
             raise ValidationProblem([FieldError("paid_at", _("The transfer cannot be before the approval."))])
         txn = await ledger.record_payment(
-            int(app["id"]), tranche["component"], int(tranche["amount"]), clean["transfer_reference"], actor
+            int(app["id"]),
+            tranche["component"],
+            int(tranche["amount"]),
+            clean["transfer_reference"],
+            actor,
+            paid_on=clean["paid_at"],
         )
         updates.update(
             {

@@ -38,6 +38,7 @@ from tkm.core import audit, db, hashchain
 from tkm.core.errors import Conflict, FieldError, NotFound, ValidationProblem
 from tkm.core.i18n import N_, _
 from tkm.core.money import rupiah
+from tkm.ledger import activity
 from tkm.ledger.accounts import (
     EXPENSE_CATEGORIES,
     MAX_AMOUNT,
@@ -151,6 +152,8 @@ def _entry_fields(txn: dict[str, Any], account_code: str, amount: int, applicati
             "actor": txn["actor"],
             "actor_name": txn["actor_name"],
             "at": txn["at"],
+            # Only when set, so entries posted before the column existed keep their hashes.
+            **({"period": txn["period"]} if txn.get("period") else {}),
         },
         "account": account_code,
         "amount": amount,
@@ -190,6 +193,7 @@ async def _open(
     reference: str = "",
     memo: str = "",
     reverses: int | None = None,
+    period: str | None = None,
     audit_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write a transaction's header and its audit event; the entries follow with ``_write``."""
@@ -205,6 +209,7 @@ async def _open(
         "actor": actor.email if actor else "system",
         "actor_name": actor.name if actor else "system",
         "at": dt.datetime.now(dt.UTC),
+        "period": period,
     }
     rows = await LedgerTransaction.insert(
         LedgerTransaction(
@@ -219,6 +224,7 @@ async def _open(
             actor=txn["actor"],
             actor_name=txn["actor_name"],
             at=txn["at"],
+            period=period,
         )
     ).returning(LedgerTransaction.id)
     txn["id"] = int(rows[0]["id"])
@@ -252,6 +258,7 @@ async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
                 hash=link.hash,
             )
         )
+    await activity.add(txn, legs)
     for code in sorted({a.code for a, _amount in legs if a.name in NON_NEGATIVE}):
         balance = await _balance(code)
         if balance < 0:  # the services check first with a clearer message; this is the last line of defence
@@ -357,9 +364,17 @@ async def _active_commit(application_id: int) -> int | None:
 
 
 async def record_payment(
-    application_id: int, component: str, amount: int, reference: str, actor: CurrentUser | None
+    application_id: int,
+    component: str,
+    amount: int,
+    reference: str,
+    actor: CurrentUser | None,
+    *,
+    paid_on: dt.date | None = None,
 ) -> int:
     """Pay ``amount`` of an approved ``component`` to the group; returns the transaction id.
+
+    ``paid_on`` (the transfer date) puts the payment in its month; without it, the month it is posted.
 
     409 when it would pay out more than was approved for the component.
     """
@@ -395,6 +410,7 @@ async def record_payment(
             programme_id=app.programme_id,
             component=component,
             reference=reference,
+            period=paid_on.strftime("%Y-%m") if paid_on else None,
             audit_details={"component": component, "amount": amount, "reference": reference},
         )
         await _write(txn, payment_legs(application_id, app.group_id, component, amount))
@@ -409,6 +425,7 @@ async def record_report(
     reinvested: int,
     reference: str,
     actor: CurrentUser | None,
+    period: str | None = None,
 ) -> int:
     """Post an accepted report's expenses (by category), sales revenue and reinvestment; returns the transaction id.
 
@@ -444,6 +461,7 @@ async def record_report(
             application_id=application_id,
             programme_id=app.programme_id,
             reference=reference,
+            period=period,
             audit_details={"expenses": expenses, "revenue": revenue, "reinvested": reinvested, "reference": reference},
         )
         await _write(txn, report_legs(app.group_id, expenses, revenue, reinvested))
@@ -505,6 +523,7 @@ async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -
             reference=original["reference"],
             memo=reason.strip(),
             reverses=transaction_id,
+            period=original["period"] or await activity.effective_period(transaction_id),
             audit_details={"reverses": transaction_id, "kind": original["kind"], "reason": reason.strip()},
         )
         programme = None
@@ -662,7 +681,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
         rows = await db.fetch(
             "SELECT e.id, e.seq, e.amount, e.application_id, e.prev_hash, e.hash, a.code, "
             "t.id AS txn_id, t.kind, t.application, t.programme, t.component, t.reference, t.memo, t.reverses, "
-            "t.actor_id, t.actor, t.actor_name, t.at FROM ledger_entries e "
+            "t.actor_id, t.actor, t.actor_name, t.at, t.period FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
             "WHERE e.seq > {} ORDER BY e.seq LIMIT {}",
             after,
@@ -682,6 +701,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
                 "actor": r["actor"],
                 "actor_name": r["actor_name"],
                 "at": _as_datetime(r["at"]),
+                "period": r["period"],
             }
             fields = _entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
             if not verifier.feed(int(r["id"]), int(r["seq"]), r["prev_hash"], r["hash"], fields):

@@ -50,6 +50,9 @@ class LedgerTransaction(Table, tablename="ledger_transactions"):
     actor = Varchar(length=320, default="")
     actor_name = Varchar(length=200, default="")
     at = Timestamptz()
+    #: The month the money belongs to (a payment's transfer date, a report's period), YYYY-MM; null: the month
+    #: of ``at``. Hashed with the entries when set; feeds ``ledger_activity`` (tkm.ledger.activity).
+    period = Varchar(length=7, null=True, default=None)
 
 
 class LedgerEntry(Table, tablename="ledger_entries"):

@@ -415,6 +415,7 @@ async def _post_to_funds_trail(row: dict[str, Any], actor: CurrentUser) -> int |
         reinvested=int(row["reinvested"]),
         reference=f"LAP-{row['application']}-{row['period']}",
         actor=actor,
+        period=row["period"],
     )
 
 
