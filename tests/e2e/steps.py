@@ -81,7 +81,7 @@ def fill_member(page: Any, index: int, name: str, born: dt.date, female: bool, r
     return number
 
 
-def create_group(page: Any, name: str = "Kelompok Jahit Sehati", shots: Any = None) -> int:
+def create_group(page: Any, name: str = "Kelompok Jahit Sehati", shots: Any = None, regency: str = "13.71") -> int:
     page.get_by_role("link", name="Daftarkan kelompok").first.click()
     expect(page.get_by_role("heading", name="Daftarkan kelompok")).to_be_visible()
     page.get_by_label("Nama kelompok").fill(name)
@@ -89,7 +89,7 @@ def create_group(page: Any, name: str = "Kelompok Jahit Sehati", shots: Any = No
     page.get_by_label("Provinsi").select_option("13")
     # htmx narrows the regency list to the province; wait for it before choosing.
     expect(page.locator("#f-region option")).to_have_count(20)
-    page.get_by_label("Kabupaten atau kota").select_option("13.71")
+    page.get_by_label("Kabupaten atau kota").select_option(regency)
     page.get_by_label("Alamat").fill("Jl. Khatib Sulaiman No. 5, Padang")
     page.get_by_label(re.compile(r"^Bank")).fill("Bank Nagari")
     page.get_by_label("Nomor rekening").fill("1234567890")

@@ -10,26 +10,41 @@ import datetime as dt
 import io
 import re
 import secrets
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import steps
 from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import screenshot as take_screenshot
 from tests.support.factories import nik
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def test_apply_review_approve(new_page, staff, worker):
+#: Each run files its group in its own regency, so the dashboard filtered to it shows that run's money alone.
+DEVICES = {"desktop": (None, "13.71"), "phone": (PHONE, "13.06")}
+
+
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_apply_review_approve(new_page, staff, worker, device):
+    viewport, regency = DEVICES[device]
     applicant_email = f"ketua-{secrets.token_hex(3)}@tkm.test"
-    page = new_page()
+    page = new_page(viewport=viewport)
+
+    def screenshot(p: Any, name: str, *, full_page: bool = True) -> None:
+        """The README's screenshots come from the desktop run; the phone run checks nothing is too wide."""
+        if viewport is None:
+            take_screenshot(p, name, full_page=full_page)
+        else:
+            assert _page_width(p) <= viewport["width"], name
 
     # Applicant: sign up, register the group, apply, upload, submit.
     steps.register_applicant(page, applicant_email)
     screenshot(page, "01-start-applicant", full_page=False)
     numbered = {"group-form": "02-group-form", "application-form": "04-application-form"}
-    steps.create_group(page, shots=lambda p, name: screenshot(p, numbered[name]))
+    steps.create_group(page, shots=lambda p, name: screenshot(p, numbered[name]), regency=regency)
     screenshot(page, "03-group")
     app_id = steps.create_application(page, shots=lambda p, name: screenshot(p, numbered[name]))
     expect(page.locator(".status-line .badge")).to_have_text("Draf")
@@ -159,8 +174,12 @@ def test_apply_review_approve(new_page, staff, worker):
     page.get_by_role("button", name="Terima laporan").click()
     expect(page.locator(".status-line .badge")).to_have_text("Diterima")
 
-    # The dashboard shows the new numbers: the payment, the accepted report's sales, spending and reinvestment.
+    # The dashboard shows the new numbers: the payment, the accepted report's sales, spending and reinvestment
+    # (filtered to this group's regency, chosen with the page's own filter form).
     page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Dasbor").click()
+    page.get_by_label("Wilayah").select_option(regency)
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page.get_by_label("Wilayah")).to_have_value(regency)
     figures = {
         "disbursed": "Rp5.950.000",
         "spent": "Rp2.300.000",
