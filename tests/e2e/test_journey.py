@@ -177,9 +177,9 @@ def test_apply_review_approve(new_page, staff, worker, device):
     # The dashboard shows the new numbers: the payment, the accepted report's sales, spending and reinvestment
     # (filtered to this group's regency, chosen with the page's own filter form).
     page.get_by_role("navigation", name=re.compile("Menu")).get_by_role("link", name="Dasbor").click()
-    page.get_by_label("Wilayah").select_option(regency)
+    page.get_by_label("Wilayah", exact=True).select_option(regency)
     page.get_by_role("button", name="Tampilkan").click()
-    expect(page.get_by_label("Wilayah")).to_have_value(regency)
+    expect(page.get_by_label("Wilayah", exact=True)).to_have_value(regency)
     figures = {
         "disbursed": "Rp5.950.000",
         "spent": "Rp2.300.000",
@@ -262,7 +262,7 @@ def test_in_english(new_page, staff):
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="How to apply")).to_be_visible()
     nav = page.get_by_role("navigation", name="Main menu")
-    expect(nav.get_by_role("link")).to_have_text(["Start", "My groups", "My applications"])
+    expect(nav.get_by_role("link")).to_have_text(["Start", "My groups", "My applications", "Dashboard"])
 
     page.get_by_role("link", name="Register a group").first.click()
     expect(page.get_by_label("Group name")).to_be_visible()
