@@ -96,7 +96,12 @@ async def seed() -> int:
         roles = ["ketua", "sekretaris", "bendahara", "anggota", "anggota", "anggota", "anggota"]
         for i, (name, role) in enumerate(zip(names, roles, strict=True)):
             await Member(
-                group_id=group.id, nik=f"13710{i:02d}50{i:02d}80000{i}"[:16], name=name, role=role, gender="P", position=i
+                group_id=group.id,
+                nik=f"13710{i:02d}50{i:02d}80000{i}"[:16],
+                name=name,
+                role=role,
+                gender="P",
+                position=i,
             ).save()
         budget = {"capital": 15_000_000, "wages": 6_001_000}
         app = Application(
