@@ -171,12 +171,22 @@ def test_funds_trail_matches_tranches_and_reports(first_run: Any, api: Any, logi
 def test_letters_are_queued(first_run: Any, api: Any) -> None:
     kinds = {r["kind"] for r in _rows(api, "SELECT kind FROM documents")}
     assert {"submission_receipt", "approval_decree", "payment_order", "handover_record"} <= kinds
+    # Each application's letters come from the manpower office of its province, numbered in its register.
+    rows = _rows(
+        api,
+        "SELECT d.office, d.number, a.region FROM documents d JOIN applications a ON a.id = d.application",
+    )
+    assert rows
+    for row in rows:
+        office = {"13": "SUMBAR", "33": "JATENG"}[row["region"][:2]]
+        assert row["office"] == office and f"/DISNAKER-{office}/" in row["number"], row
 
 
 def test_verify_passes(first_run: Any, env: dict[str, str]) -> None:
     result = processes.run_tkm(["verify"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok     funds trail" in result.stdout and "ok     audit trail" in result.stdout
+    assert "ok     monthly activity" in result.stdout
 
 
 def test_second_run_changes_nothing(first_run: Any, env: dict[str, str], api: Any) -> None:

@@ -109,6 +109,30 @@ PATHS = {
 }
 
 
+OFFICES: list[dict[str, Any]] = [
+    {
+        "code": "SUMBAR",
+        "name": "Dinas Tenaga Kerja dan Transmigrasi Provinsi Sumatera Barat",
+        "region": "13",
+        "letterhead": ["PEMERINTAH PROVINSI SUMATERA BARAT", "DINAS TENAGA KERJA DAN TRANSMIGRASI"],
+        "address": "Jl. Jenderal Sudirman No. 1, Padang 25121",
+        "city": "Padang",
+        "signatory_name": "Hendra Saputra, S.E., M.M.",
+        "signatory_title": "Kepala Dinas",
+    },
+    {
+        "code": "JATENG",
+        "name": "Dinas Tenaga Kerja dan Transmigrasi Provinsi Jawa Tengah",
+        "region": "33",
+        "letterhead": ["PEMERINTAH PROVINSI JAWA TENGAH", "DINAS TENAGA KERJA DAN TRANSMIGRASI"],
+        "address": "Jl. Pahlawan No. 1, Semarang 50241",
+        "city": "Semarang",
+        "signatory_name": "Sri Wahyuni, S.H., M.Si.",
+        "signatory_title": "Kepala Dinas",
+    },
+]
+
+
 class Demo:
     """The people of the demo and the steps they take, each one a service call."""
 
@@ -130,6 +154,14 @@ class Demo:
 
         for centre in CENTRES:
             await services.create_centre(self.admin, TrainingCentreIn(**centre))  # type: ignore[arg-type]
+
+    async def offices(self) -> None:
+        """The provincial manpower offices that issue the demo's letters (the default office stays for the rest)."""
+        from tkm.documents import offices
+        from tkm.documents.schemas import OfficeIn
+
+        for office in OFFICES:
+            await offices.create_office(self.admin, OfficeIn(**office))  # type: ignore[arg-type]
 
     async def programmes(self) -> None:
         from tkm.programmes import services
@@ -405,6 +437,7 @@ async def build() -> dict[str, int]:
     """Load the demo set (the caller checked it is not there yet); returns counts for the summary line."""
     demo = Demo(await _users())
     await demo.centres()
+    await demo.offices()
     await demo.programmes()
     made: list[tuple[CurrentUser, int, str]] = []
     applications = 0
