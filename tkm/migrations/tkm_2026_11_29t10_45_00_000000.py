@@ -1,7 +1,7 @@
-"""The month of each ledger transaction, and monthly activity per application kept beside the ledger.
+"""Monthly activity per application kept beside the ledger (tkm.ledger.activity), filled from the entries.
 
-``ledger_transactions.period`` is added empty for existing rows (their month comes from their report
-or tranche, as before); ``ledger_activity`` is filled from the existing entries (tkm.ledger.activity).
+Runs after ``ledger_transactions.period`` exists (previous migration); older transactions leave it empty
+and take their month from their report or tranche.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -9,19 +9,19 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from tkm.core import db
 from tkm.ledger.activity import rebuild_statements
 
-ID = "2026-11-29T10:00:00:000000"
+ID = "2026-11-29T10:45:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "ledger: transaction period and monthly activity per application"
+DESCRIPTION = "ledger: monthly activity per application"
 
 
 async def _step() -> None:
-    await db.execute("ALTER TABLE ledger_transactions ADD COLUMN period VARCHAR(7) NULL")
     await db.execute(
         "CREATE TABLE IF NOT EXISTS ledger_activity ("
         "application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE RESTRICT, "
         "month VARCHAR(7) NOT NULL, name VARCHAR(30) NOT NULL, amount BIGINT NOT NULL DEFAULT 0, "
         "PRIMARY KEY (application_id, month, name))"
     )
+    # The rebuild of today's code: should the table's shape change later, freeze this SQL here first.
     for statement in rebuild_statements(db.is_sqlite()):
         await db.execute(statement)
 
