@@ -189,3 +189,24 @@ def test_payment_batch_and_bank_statement(world):
         ).status_code
         == 403
     )
+
+
+def test_action_bodies_that_are_not_a_json_object_are_refused(world):
+    """Tranche and application actions take an optional JSON object; anything else names ``body``."""
+    app = active(world, "Kelompok Badan Permintaan")
+    tranche = tranches(world, app["id"])[0]
+    for path in (
+        f"/api/v1/tranches/{tranche['id']}/actions/request",
+        f"/api/v1/applications/{app['id']}/actions/suspend",
+    ):
+        headers = {**world.finance["headers"], "content-type": "application/json"}
+        broken = world.client.post(path, content=b'{"reason": ', headers=headers)
+        assert broken.status_code == 400, broken.text
+        assert broken.json()["errors"][0]["field"] == "body"
+        listed = world.client.post(path, content=b"[1, 2]", headers=headers)
+        assert listed.status_code == 422, listed.text
+        assert listed.json()["errors"][0]["field"] == "body"
+    assert tranches(world, app["id"])[0]["status"] == "planned"  # nothing moved
+    # An empty body is an empty object: the request goes through.
+    empty = world.client.post(f"/api/v1/tranches/{tranche['id']}/actions/request", headers=world.finance["headers"])
+    assert empty.status_code == 200, empty.text

@@ -16,10 +16,8 @@ from tkm.applications import attachments, services
 from tkm.applications.schemas import ApplicationIn, ApplicationPatch
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
-from tkm.core.errors import BadRequest, FieldError, ValidationProblem
-from tkm.core.i18n import _
 from tkm.core.pagination import page_params
-from tkm.core.params import IfMatch
+from tkm.core.params import IfMatch, optional_json_object
 from tkm.workflow.engine import parse_if_match
 
 
@@ -80,18 +78,7 @@ class ApplicationController(Controller):
         action: FromPath[str],
         if_match: IfMatch = None,
     ) -> dict[str, Any]:
-        raw = await request.body()
-        body: Any = {}
-        if raw.strip():
-            try:
-                body = await request.json()
-            except Exception:
-                raise BadRequest(
-                    _("The request body is not valid JSON."),
-                    errors=[FieldError("body", _("The request body is not valid JSON."))],
-                ) from None
-        if not isinstance(body, dict):
-            raise ValidationProblem([FieldError("body", _("Send a JSON object."))])
+        body = await optional_json_object(request)
         return await services.act(application_id, action, user, body, parse_if_match(if_match))
 
     @post(

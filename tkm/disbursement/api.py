@@ -13,10 +13,10 @@ from litestar.response import Stream
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
-from tkm.core.errors import BadRequest, FieldError, ValidationProblem
+from tkm.core.errors import FieldError, ValidationProblem
 from tkm.core.i18n import _
 from tkm.core.pagination import page_params
-from tkm.core.params import IdempotencyKey
+from tkm.core.params import IdempotencyKey, optional_json_object
 from tkm.disbursement import bankfiles, services
 
 
@@ -60,18 +60,7 @@ class TrancheController(Controller):
         action: FromPath[str],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        raw = await request.body()
-        body: Any = {}
-        if raw.strip():
-            try:
-                body = await request.json()
-            except Exception:
-                raise BadRequest(
-                    _("The request body is not valid JSON."),
-                    errors=[FieldError("body", _("The request body is not valid JSON."))],
-                ) from None
-        if not isinstance(body, dict):
-            raise ValidationProblem([FieldError("body", _("Send a JSON object."))])
+        body = await optional_json_object(request)
         outcome = await services.act(tranche_id, action, user, body, idempotency_key)
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
         return Response(outcome.body, status_code=outcome.status_code, headers=headers)
