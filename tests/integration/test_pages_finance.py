@@ -165,6 +165,9 @@ def test_bank_statement_upload_lists_matched_and_unmatched_lines(world, client):
     r = pages.post("/finance/statements", {}, files={"file": ("kosong.csv", b"foo,bar\n1,2\n", "text/csv")})
     assert r.status_code == 422
     assert 'id="f-file-error"' in r.text
+    r = pages.post("/finance/statements", {})  # no file chosen
+    assert r.status_code == 422 and "Pilih berkas" in text(r.text)
+    assert 'id="f-file-error"' in r.text
 
 
 def test_funds_trail_page_and_downloads(world, client):

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
@@ -23,7 +22,7 @@ from tkm.applications import access, attachments, services
 from tkm.applications.schemas import ApplicationIn, ApplicationPatch
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
-from tkm.core.errors import Conflict, FieldError, Forbidden, Problem
+from tkm.core.errors import Conflict, Forbidden, Problem
 from tkm.core.i18n import _
 from tkm.core.pagination import PageParams, page_params
 from tkm.core.settings import get_settings
@@ -643,12 +642,8 @@ class ApplicationPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         kind = str(form.get("kind") or "")
-        upload = form.get("file")
         try:
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise Problem(
-                    _("Choose a file to upload."), status=422, errors=[FieldError("file", _("Choose a file."))]
-                )
+            upload = forms.chosen_file(form)
             try:
                 added = await attachments.upload(application_id, user, kind, upload.filename, upload.file)
             finally:
@@ -678,9 +673,8 @@ class ApplicationPages(Controller):
         try:
             ctx = await engine.perform(application_id, action, user, body, forms.parse_amount(form.get("version")))
         except Problem as problem:
-            state = {"action": action, "errors": forms.FormErrors.from_problem(problem), "values": raw}
-            if not state["errors"].message and problem.errors:
-                state["errors"].message = _("Please check the marked answers.")
+            errors = forms.FormErrors.from_problem(problem, summary=_("Please check the marked answers."))
+            state = {"action": action, "errors": errors, "values": raw}
             return await _detail_page(user, application_id, status_code=problem.status, action_state=state)
         flash(
             request,

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -22,7 +21,7 @@ from litestar.response import Redirect, Template
 from tkm.applications.html import region_filter_options
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
-from tkm.core.errors import FieldError, Problem
+from tkm.core.errors import Problem
 from tkm.core.i18n import _
 from tkm.core.pagination import PageParams, page_params
 from tkm.disbursement import bankfiles, services
@@ -212,9 +211,7 @@ class FinancePages(Controller):
         try:
             outcome = await services.act(tranche_id, action, user, body, key)
         except Problem as problem:
-            errors = forms.FormErrors.from_problem(problem)
-            if not errors.message and problem.errors:
-                errors.message = _("Please check the marked answers.")
+            errors = forms.FormErrors.from_problem(problem, summary=_("Please check the marked answers."))
             state = {"action": action, "errors": errors, "values": raw, "key": key}
             return await _tranche_page(user, tranche_id, status_code=problem.status, state=state)
         moved = outcome.body
@@ -238,12 +235,8 @@ class FinancePages(Controller):
     @post("/finance/statements", guards=[roles(Role.finance)])
     async def statement(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
         form = await request.form()
-        upload = form.get("file")
         try:
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise Problem(
-                    _("Choose a file to upload."), status=422, errors=[FieldError("file", _("Choose a file."))]
-                )
+            upload = forms.chosen_file(form)
             try:
                 raw = await upload.read(bankfiles.MAX_STATEMENT_BYTES + 1)
             finally:

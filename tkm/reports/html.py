@@ -196,7 +196,7 @@ class ReportPages(Controller):
         try:
             report = await services.submit(application_id, user, forms.convert(to_body(data), ReportIn))
         except Problem as problem:
-            return _form_page(app, data, _errors(problem), status_code=problem.status)
+            return _form_page(app, data, forms.FormErrors.from_problem(problem), status_code=problem.status)
         flash(request, _("The report for %(period)s is filed; a reviewer will look at it.", period=report["period"]))
         return Redirect(f"/reports/{report['id']}", status_code=303)
 
@@ -228,7 +228,9 @@ class ReportPages(Controller):
                 report_id, user, forms.convert(to_body(data), ReportIn), forms.parse_amount(data["version"])
             )
         except Problem as problem:
-            return _form_page(app, data, _errors(problem), report=report, status_code=problem.status)
+            return _form_page(
+                app, data, forms.FormErrors.from_problem(problem), report=report, status_code=problem.status
+            )
         flash(request, _("The corrected report is filed again; a reviewer will look at it."))
         return Redirect(f"/reports/{report_id}", status_code=303)
 
@@ -245,7 +247,7 @@ class ReportPages(Controller):
         try:
             report = await services.review(report_id, action, user, notes, forms.parse_amount(form.get("version")))
         except Problem as problem:
-            state = {"action": action, "errors": _errors(problem), "notes": notes}
+            state = {"action": action, "errors": forms.FormErrors.from_problem(problem), "notes": notes}
             return await _detail_page(user, report_id, status_code=problem.status, state=state)
         flash(
             request,
@@ -283,10 +285,3 @@ class ReportPages(Controller):
                 "base_query": urlencode(query),
             },
         )
-
-
-def _errors(problem: Problem) -> forms.FormErrors:
-    errors = forms.FormErrors.from_problem(problem)
-    if not errors.message and problem.errors and problem.status not in (400, 422):
-        errors.message = problem.detail
-    return errors

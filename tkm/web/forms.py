@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from tkm.core.errors import FieldError, Problem, ValidationProblem
 from tkm.core.i18n import _
@@ -76,6 +77,14 @@ def int_or_text(text: str) -> int | str:
     return number if number is not None else text
 
 
+def chosen_file(form: Mapping[str, Any], name: str = "file") -> UploadFile:
+    """The file picked in an upload form; 422 naming the field when none was chosen."""
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise Problem(_("Choose a file to upload."), status=422, errors=[FieldError(name, _("Choose a file."))])
+    return upload
+
+
 class FormErrors:
     """Field errors keyed by field path, plus the problem's detail for the summary at the top of a form."""
 
@@ -86,10 +95,13 @@ class FormErrors:
             self.add(error.field, error.message)
 
     @classmethod
-    def from_problem(cls, problem: Problem) -> FormErrors:
+    def from_problem(cls, problem: Problem, *, summary: str = "") -> FormErrors:
+        """``summary`` heads the form when the only errors are beside fields (e.g. on a small action form)."""
         errors = cls(problem.errors)
         if not problem.errors or problem.status not in (400, 422):
             errors.message = problem.detail
+        elif summary:
+            errors.message = summary
         return errors
 
     def add(self, field: str, message: str) -> None:
