@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tkm.core import db
+from tkm.programmes.services import JAKARTA
 
 #: The accounts whose monthly sums are programme figures (revenue is credit-normal: its sums are negative).
 ACTIVITY_ACCOUNTS = ("disbursed", "expense", "revenue", "reinvestment")
@@ -28,7 +29,6 @@ ACTIVITY_ACCOUNTS = ("disbursed", "expense", "revenue", "reinvestment")
 #: then add one row per application and account instead of one per month.
 TOTAL = "total"
 _NAMES = "(" + ", ".join(f"'{name}'" for name in ACTIVITY_ACCOUNTS) + ")"
-JAKARTA = dt.timezone(dt.timedelta(hours=7))  # WIB, no daylight saving
 
 
 def month_of(period: str | None, at: dt.datetime) -> str:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from tkm import regions
 from tkm.core import i18n, money
+from tkm.programmes.services import JAKARTA
 from tkm.web import flash, forms, labels, nav
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def _gettext(message: str, **params: Any) -> str:
