@@ -28,18 +28,15 @@ def site(module_client, env, tmp_path_factory) -> Iterator[tuple[str, World]]:
         app = w.to_state(w.new_application(group=w.make_group(w.applicant, name=name))["id"], "active")
         approve_in_the_past(w.api, app["id"], months)
         w.pay_all(app["id"])
-        body = {
-            "period": period(months),
-            "production": [{"product": "masker", "unit": "pcs", "quantity": 5000}],
-            "sales": [{"product": "masker", "quantity": 4500, "revenue": revenue}],
-            "expenses": [{"category": "raw_materials", "amount": 4_000_000}],
-            "reinvested": revenue // 4,
-            "workers": 10 + months,
-            "wages_paid": 0,
-            "final": False,
-        }
-        r = w.post(f"/api/v1/applications/{app['id']}/reports", w.applicant, body)
-        assert w.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", w.reviewer, {}).status_code == 200
+        w.accepted_report(
+            app["id"],
+            period=period(months),
+            production=[{"product": "masker", "unit": "pcs", "quantity": 5000}],
+            sales=[{"product": "masker", "quantity": 4500, "revenue": revenue}],
+            expenses=[{"category": "raw_materials", "amount": 4_000_000}],
+            reinvested=revenue // 4,
+            workers=10 + months,
+        )
     proc, url = processes.start_server(env, tmp_path_factory.mktemp("dashboard-web"))
     try:
         yield url, w

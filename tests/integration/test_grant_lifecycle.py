@@ -43,19 +43,16 @@ def test_whole_grant(world):
 
     assert pay_ready() == 3  # capital 70 %, product development, first wages
     for i, p in enumerate((period(2), period(1), period(0))):
-        body = {
-            "period": p,
-            "production": [{"product": "masker", "unit": "pcs", "quantity": 3000}],
-            "sales": [{"product": "masker", "quantity": 2500, "revenue": 12_500_000}],
-            "expenses": [{"category": "raw_materials", "amount": 3_000_000}],
-            "reinvested": 2_000_000,
-            "workers": 10,
-            "wages_paid": 1_000_000,
-            "final": i == 2,
-        }
-        rep = world.post(f"/api/v1/applications/{app['id']}/reports", world.applicant, body)
-        assert rep.status_code == 201, rep.text
-        assert world.post(f"/api/v1/reports/{rep.json()['id']}/actions/accept", world.reviewer, {}).status_code == 200
+        world.accepted_report(
+            app["id"],
+            period=p,
+            production=[{"product": "masker", "unit": "pcs", "quantity": 3000}],
+            sales=[{"product": "masker", "quantity": 2500, "revenue": 12_500_000}],
+            expenses=[{"category": "raw_materials", "amount": 3_000_000}],
+            reinvested=2_000_000,
+            wages_paid=1_000_000,
+            final=i == 2,
+        )
         pay_ready()
     tranches = world.get(f"/api/v1/applications/{app['id']}/tranches", world.finance).json()
     assert {t["status"] for t in tranches} == {"paid"}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -14,20 +15,8 @@ from tests.support.time_travel import approve_in_the_past, months_ago, period
 from tkm.ledger import activity
 
 
-def _paid_on(n_months_ago: int) -> str:
-    return months_ago(n_months_ago).date().isoformat()
-
-
-def _tranche_action(world: World, tranche: dict, action: str, user: dict, body: dict | None = None) -> dict:
-    r = world.post(f"/api/v1/tranches/{tranche['id']}/actions/{action}", user, body or {})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def _pay(world: World, tranche: dict, paid_at: str) -> dict:
-    tranche = _tranche_action(world, tranche, "request", world.finance)
-    tranche = _tranche_action(world, tranche, "authorize", world.finance2)
-    return _tranche_action(world, tranche, "pay", world.finance, {"transfer_reference": "BRI-1", "paid_at": paid_at})
+def _paid_on(n_months_ago: int) -> dt.date:
+    return months_ago(n_months_ago).date()
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +29,18 @@ def scene(module_client) -> dict[str, Any]:
     capital = next(t for ref, t in tranches.items() if ref.endswith("CAP1"))
     wages = next(t for t in tranches.values() if t["component"] == "wages" and t["status"] == "planned")
     # Capital paid two months ago, refused by the bank (reversal), then paid again last month.
-    paid = _pay(world, capital, _paid_on(2))
-    failed = _tranche_action(world, paid, "fail", world.finance, {"reason": "Rekening ditolak bank"})
-    _pay(world, failed, _paid_on(1))
-    _pay(world, wages, _paid_on(1))
-    body = {
-        "period": period(2),
-        "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
-        "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
-        "expenses": [{"category": "raw_materials", "amount": 1_500_000}],
-        "reinvested": 600_000,
-        "workers": 9,
-        "wages_paid": 0,
-        "final": False,
-    }
-    r = world.post(f"/api/v1/applications/{app_id}/reports", world.applicant, body)
-    assert r.status_code == 201, r.text
-    assert world.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", world.reviewer, {}).status_code == 200
+    paid = world.pay(capital, _paid_on(2))
+    r = world.post(f"/api/v1/tranches/{paid['id']}/actions/fail", world.finance, {"reason": "Rekening ditolak bank"})
+    assert r.status_code == 200, r.text
+    world.pay(r.json(), _paid_on(1))
+    world.pay(wages, _paid_on(1))
+    world.accepted_report(
+        app_id,
+        period=period(2),
+        expenses=[{"category": "raw_materials", "amount": 1_500_000}],
+        reinvested=600_000,
+        workers=9,
+    )
     return {"world": world, "app_id": app_id, "capital": int(capital["amount"]), "wages": int(wages["amount"])}
 
 

@@ -21,19 +21,15 @@ def world(module_client) -> World:
     app = w.to_state(w.new_application()["id"], "active")
     approve_in_the_past(w.api, app["id"], 1)
     w.pay_all(app["id"])
-    body = {
-        "period": period(1),
-        "production": [{"product": "masker", "unit": "pcs", "quantity": 4321}],
-        "sales": [{"product": "masker", "quantity": 4000, "revenue": 20_000_000}],
-        "expenses": [{"category": "raw_materials", "amount": 3_500_000}],
-        "reinvested": 4_000_000,
-        "workers": 12,
-        "wages_paid": 0,
-        "final": False,
-    }
-    r = w.post(f"/api/v1/applications/{app['id']}/reports", w.applicant, body)
-    assert r.status_code == 201, r.text
-    assert w.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", w.reviewer, {}).status_code == 200
+    w.accepted_report(
+        app["id"],
+        period=period(1),
+        production=[{"product": "masker", "unit": "pcs", "quantity": 4321}],
+        sales=[{"product": "masker", "quantity": 4000, "revenue": 20_000_000}],
+        expenses=[{"category": "raw_materials", "amount": 3_500_000}],
+        reinvested=4_000_000,
+        workers=12,
+    )
     w.to_state(w.new_application(group=w.make_group(w.applicant, name="Kelompok Kedua"))["id"], "submitted")
     return w
 

@@ -251,21 +251,26 @@ class World:
 
         approve_in_the_past(self.api, app_id, 1)
         for n, final in ((1, False), (0, True)):
-            body = {
-                "period": period(n),
-                "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
-                "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
-                "expenses": [{"category": "raw_materials", "amount": 1_000_000}],
-                "reinvested": 500_000,
-                "workers": 10,
-                "wages_paid": 0,
-                "final": final,
-            }
-            r = self.post(f"/api/v1/applications/{app_id}/reports", self.applicant, body)
-            assert r.status_code == 201, r.text
-            r = self.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", self.reviewer, {})
-            assert r.status_code == 200, r.text
+            self.accepted_report(app_id, period=period(n), final=final)
         self.pay_all(app_id)
+
+    def accepted_report(self, app_id: int, **fields: Any) -> dict[str, Any]:
+        """File a monthly report (masks, unless ``fields`` say otherwise) and have the reviewer accept it."""
+        body = {
+            "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
+            "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
+            "expenses": [{"category": "raw_materials", "amount": 1_000_000}],
+            "reinvested": 500_000,
+            "workers": 10,
+            "wages_paid": 0,
+            "final": False,
+            **fields,
+        }
+        r = self.post(f"/api/v1/applications/{app_id}/reports", self.applicant, body)
+        assert r.status_code == 201, r.text
+        r = self.post(f"/api/v1/reports/{r.json()['id']}/actions/accept", self.reviewer, {})
+        assert r.status_code == 200, r.text
+        return r.json()
 
     def pay_all(self, app_id: int) -> None:
         """Request, authorize and pay every tranche whose condition is met (the others wait)."""
@@ -276,17 +281,25 @@ class World:
                     continue  # waits for reports; paid later
                 assert r.status_code == 200, r.text
                 t = r.json()
-            if t["status"] == "requested":
-                r = self.post(f"/api/v1/tranches/{t['id']}/actions/authorize", self.finance2, {})
-                assert r.status_code == 200, r.text
-                t = r.json()
-            if t["status"] == "authorized":
-                r = self.post(
-                    f"/api/v1/tranches/{t['id']}/actions/pay",
-                    self.finance,
-                    {"transfer_reference": f"BRI-{t['reference']}", "paid_at": today().isoformat()},
+            self.pay(t)
+
+    def pay(self, tranche: dict[str, Any], paid_on: dt.date | None = None) -> dict[str, Any]:
+        """Take one tranche (as last read) on to paid: request (finance), authorize (finance2), pay (finance)."""
+        for status, action, user in (
+            (("planned", "failed"), "request", self.finance),
+            (("requested",), "authorize", self.finance2),
+            (("authorized",), "pay", self.finance),
+        ):
+            if tranche["status"] in status:
+                body = (
+                    {"transfer_reference": f"BRI-{tranche['reference']}", "paid_at": (paid_on or today()).isoformat()}
+                    if action == "pay"
+                    else {}
                 )
+                r = self.post(f"/api/v1/tranches/{tranche['id']}/actions/{action}", user, body)
                 assert r.status_code == 200, r.text
+                tranche = r.json()
+        return tranche
 
     def _step(self, app_id: int, target: str) -> None:
         app = self.app(app_id)
