@@ -86,18 +86,19 @@ def _month_select(where: str, sqlite: bool) -> tuple[str, list[Any]]:
 
 
 def _recomputed(where: str, sqlite: bool) -> str:
+    """Per application, month and account the sum of the entries, then the all-months totals from those sums
+    (one pass over the entries)."""
     months, _args = _month_select("t.application IS NOT NULL", sqlite)
-    rows = (
-        "SELECT e.application_id AS application_id, m.month AS month, la.name AS name, e.amount AS amount "  # noqa: S608 - constant
+    return (
+        "WITH monthly AS (SELECT e.application_id AS application_id, m.month AS month, la.name AS name, "  # noqa: S608 - constant
+        "CAST(SUM(e.amount) AS BIGINT) AS amount "
         "FROM ledger_entries e JOIN ledger_accounts la ON la.id = e.account "
         f"JOIN ({months}) m ON m.txn = e.txn "
-        f"WHERE la.name IN {_NAMES} AND e.application_id IS NOT NULL{where}"
-    )
-    return (
-        "SELECT application_id, month, name, CAST(SUM(amount) AS BIGINT) AS amount "  # noqa: S608 - constant
-        f"FROM ({rows}) r GROUP BY application_id, month, name HAVING SUM(amount) <> 0 "
-        f"UNION ALL SELECT application_id, '{TOTAL}', name, CAST(SUM(amount) AS BIGINT) "
-        f"FROM ({rows}) r GROUP BY application_id, name HAVING SUM(amount) <> 0"
+        f"WHERE la.name IN {_NAMES} AND e.application_id IS NOT NULL{where} "
+        "GROUP BY e.application_id, m.month, la.name) "
+        "SELECT application_id, month, name, amount FROM monthly WHERE amount <> 0 "
+        f"UNION ALL SELECT application_id, '{TOTAL}', name, CAST(SUM(amount) AS BIGINT) FROM monthly "
+        "GROUP BY application_id, name HAVING SUM(amount) <> 0"
     )
 
 
