@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from tkm.documents.charts import short_rupiah
+from tkm.documents.charts import value_text
 
 Series = Sequence[tuple[str, str, str]]  # (key, legend, colour)
 _ids = itertools.count(1)
@@ -54,10 +54,6 @@ def _legend(parts: list[str], rows: list[list[tuple[float, str, str]]], y: float
             parts.append(f'<text x="{x + 16:.0f}" y="{top + 10:.0f}" font-size="13">{escape(legend)}</text>')
 
 
-def _value_text(value: int, money: bool) -> str:
-    return short_rupiah(value) if money else f"{value:,}".replace(",", ".")
-
-
 def column_chart(
     rows: Sequence[dict[str, Any]],
     series: Series,
@@ -74,7 +70,7 @@ def column_chart(
     height = top + plot_h + 30 + LEGEND_ROW * len(legend_rows)
     parts, _uid = _open(width, height, title, desc)
     peak = max([int(r.get(key) or 0) for r in rows for key, _l, _c in series] + [1])
-    parts.append(f'<text x="0" y="14" font-size="12" fill="#56626f">{escape(_value_text(peak, money))}</text>')
+    parts.append(f'<text x="0" y="14" font-size="12" fill="#56626f">{escape(value_text(peak, money))}</text>')
     parts.append(f'<line x1="0" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" stroke="#9aa5b1"/>')
     if not rows:
         parts.append(f'<text x="8" y="{top + plot_h / 2:.0f}" font-size="14">{escape(empty)}</text>')
@@ -88,7 +84,7 @@ def column_chart(
             parts.append(
                 f'<rect x="{x0 + j * bar_w:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 1:.1f}" '
                 f'height="{h:.1f}" fill="{escape(colour)}"><title>{escape(str(row.get(label_key, "")))} · '
-                f"{escape(legend)}: {escape(_value_text(value, money))}</title></rect>"
+                f"{escape(legend)}: {escape(value_text(value, money))}</title></rect>"
             )
         if len(rows) <= 12 or i % max(1, len(rows) // 12) == 0:
             parts.append(
@@ -134,7 +130,7 @@ def bar_chart(
             w = plot * value / peak
             y = y0 + j * (bar_h + 2)
             parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{escape(colour)}"/>')
-            text = escape(_value_text(value, money))
+            text = escape(value_text(value, money))
             parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 11}" font-size="12">{text}</text>')
     _legend(parts, legend_rows, height - legend_h + 8)
     parts.append("</svg>")

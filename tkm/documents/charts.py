@@ -23,6 +23,11 @@ def short_rupiah(amount: int) -> str:
     return f"Rp{amount}"
 
 
+def value_text(value: int, money: bool) -> str:
+    """The figure written beside a bar: short rupiah, or a count with dots between thousands."""
+    return short_rupiah(value) if money else f"{value:,}".replace(",", ".")
+
+
 def bar_chart(
     rows: Sequence[dict[str, Any]],
     series: Sequence[tuple[str, str, str]],
@@ -59,7 +64,7 @@ def bar_chart(
             parts.append(
                 f'<rect x="{LABEL_WIDTH}" y="{y}" width="{bar:.1f}" height="{BAR_HEIGHT}" fill="{escape(colour)}"/>'
             )
-            text = short_rupiah(value) if money else f"{value:,}".replace(",", ".")
+            text = value_text(value, money)
             parts.append(f'<text x="{LABEL_WIDTH + bar + 3:.1f}" y="{y + 7}" font-size="7">{escape(text)}</text>')
     legend_y = height - LEGEND_HEIGHT + 8
     x = LABEL_WIDTH
