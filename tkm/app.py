@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import import_module
-from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -16,7 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from tkm import __version__
+from tkm import __version__, domains
 from tkm.auth.middleware import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, TKMCSRFMiddleware
 from tkm.auth.sessions import make_store, session_config
 from tkm.core import db
@@ -26,43 +24,12 @@ from tkm.core.problem_handlers import EXCEPTION_HANDLERS, AuditDenialsMiddleware
 from tkm.core.settings import Settings, get_settings
 from tkm.web.templating import configure_environment
 
-#: Modules exposing ``ROUTES`` (handlers and controllers); add a domain here to publish its routes.
-ROUTE_MODULES = [
-    "tkm.core.routes",
-    "tkm.auth.routes",
-    "tkm.regions.routes",
-    "tkm.programmes.routes",
-    "tkm.groups.routes",
-    "tkm.applications.routes",
-    "tkm.ledger.routes",
-    "tkm.reports.routes",
-    "tkm.disbursement.routes",
-    "tkm.web.routes",
-    "tkm.documents.routes",
-    "tkm.dashboard.routes",
-]
-
-#: Hooks run at start-up, e.g. loading and validating workflows/*.toml.
-STARTUP_MODULES: list[str] = ["tkm.workflow.loader", "tkm.documents.hooks", "tkm.dashboard.hooks"]
-
-
-def collect_routes() -> list[Any]:
-    routes: list[Any] = []
-    for name in ROUTE_MODULES:
-        routes.extend(import_module(name).ROUTES)
-    return routes
-
-
-def run_startup_checks(settings: Settings) -> None:
-    for name in STARTUP_MODULES:
-        import_module(name).startup(settings)
-
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
     db.configure(settings)
-    run_startup_checks(settings)
+    domains.run_startup_checks(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -90,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     return Litestar(
-        route_handlers=[*collect_routes(), static],
+        route_handlers=[*domains.route_handlers(), static],
         lifespan=[lifespan],
         middleware=[
             LanguageMiddleware,

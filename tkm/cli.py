@@ -17,13 +17,6 @@ import click
 
 from tkm.core.settings import SettingsError, get_settings
 
-#: Checks run by ``tkm verify``: async callables returning a break (with a readable str) or None.
-VERIFIERS = [
-    ("audit trail", "tkm.core.audit:verify"),
-    ("funds trail", "tkm.ledger.services:verify"),
-    ("monthly activity", "tkm.ledger.activity:verify"),
-]
-
 
 def _settings_or_exit(check_workflows: bool = False) -> Any:
     """The settings, or one line naming what is wrong (also a broken workflow file) and exit 2."""
@@ -149,7 +142,9 @@ def verify() -> None:
     async def _verify() -> list[tuple[str, Any]]:
         db.configure()
         results = []
-        for label, target in VERIFIERS:
+        from tkm.domains import checks
+
+        for label, target in checks():
             module, _sep, attr = target.partition(":")
             results.append((label, await getattr(import_module(module), attr)()))
         return results

@@ -17,14 +17,7 @@ from kombu import pools as kombu_pools
 
 from tkm.core import runtime
 from tkm.core.settings import Settings, get_settings
-
-#: Modules that define tasks (and optionally a ``SCHEDULE`` dict for beat); add new ones here.
-TASK_MODULES = [
-    "tkm.core.tasks",
-    "tkm.notifications.tasks",
-    "tkm.reports.tasks",
-    "tkm.documents.tasks",
-]
+from tkm.domains import task_modules
 
 #: Redis re-delivers an unacknowledged task after this long; retries must wait less than it.
 VISIBILITY_TIMEOUT = 3600
@@ -56,7 +49,7 @@ def queue_name() -> str:
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("tkm", include=TASK_MODULES)
+    app = Celery("tkm", include=task_modules())
     apply_settings(app, settings)
     return app
 

@@ -13,10 +13,9 @@ def months_ago(n: int) -> dt.datetime:
     from tkm.programmes.services import JAKARTA
 
     now = dt.datetime.now(JAKARTA)
-    year, month = now.year, now.month - n
-    while month < 1:
-        month += 12
-        year -= 1
+    # Count months from year 0 so that n < 0 (a month ahead) works in December too.
+    year, month = divmod(now.year * 12 + now.month - 1 - n, 12)
+    month += 1
     return dt.datetime(year, month, 15, 9, 0, tzinfo=JAKARTA).astimezone(dt.UTC)
 
 

@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def workflows(tmp_path):
     from tkm.workflow import loader
 
-    for path in (ROOT / "workflows").glob("*.toml"):
-        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(ROOT / "workflows", tmp_path, dirs_exist_ok=True)
     yield tmp_path
     loader.load_all(ROOT / "workflows")
 

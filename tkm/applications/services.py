@@ -12,7 +12,7 @@ from tkm import regions
 from tkm.applications import access
 from tkm.applications.budget import check_lines
 from tkm.applications.schemas import ApplicationIn, ApplicationPatch, BusinessPlan
-from tkm.applications.tables import Application, ApplicationEvent, Attachment, BudgetLine
+from tkm.applications.tables import Application, Attachment, BudgetLine
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core import audit, db
 from tkm.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationProblem
@@ -21,12 +21,12 @@ from tkm.core.pagination import PageParams
 from tkm.groups.tables import Group, Member
 from tkm.programmes.services import programme_out
 from tkm.programmes.tables import Programme
-from tkm.workflow import engine, loader
+from tkm.workflow import engine, history, loader
 
 
 def is_editable(row: dict[str, Any]) -> bool:
     """May the applicant still change the plan and budget? The workflow file says, per state (``editable``)."""
-    return loader.get(row["workflow"]).states[row["status"]].editable
+    return loader.get(row["workflow"]).has(row["status"], "editable")
 
 
 def _check_plan(plan: BusinessPlan) -> list[FieldError]:
@@ -146,13 +146,13 @@ async def create_application(actor: CurrentUser, data: ApplicationIn) -> dict[st
             errors=[FieldError("programme", _("This programme is closed."))],
         )
     workflow = loader.get(programme["workflow"])
-    terminal = [s.name for s in workflow.states.values() if s.terminal]
+    final = list(workflow.states_with("final"))
     now = dt.datetime.now(dt.UTC)
     async with db.transaction():
         open_app = await Application.exists().where(
             Application.group_id == data.group_id,
             Application.programme == programme["id"],
-            Application.status.not_in(terminal),
+            Application.status.not_in(final),
         )
         if open_app:
             raise Conflict(
@@ -176,21 +176,7 @@ async def create_application(actor: CurrentUser, data: ApplicationIn) -> dict[st
         application_id = int(rows[0]["id"])
         total = await _replace_lines(application_id, lines)
         await Application.update({Application.requested_total: total}).where(Application.id == application_id)
-        await ApplicationEvent.insert(
-            ApplicationEvent(
-                application=application_id,
-                seq=1,
-                action="create",
-                from_state="",
-                to_state=workflow.initial,
-                actor=actor.id,
-                actor_name=actor.name,
-                actor_role=actor.role,
-                at=now,
-                notes="",
-                body="{}",
-            )
-        )
+        await history.append("application", application_id, workflow.created_action, actor, to_state=workflow.initial, at=now)
         await audit.record(
             "application.created",
             actor_id=actor.id,
@@ -244,7 +230,7 @@ async def patch_application(
 
 
 def _event_out(e: dict[str, Any]) -> dict[str, Any]:
-    body = json.loads(e["body"]) if isinstance(e["body"], str) else e["body"]
+    body = e["body"]
     return {
         "seq": e["seq"],
         "action": e["action"],
@@ -278,9 +264,7 @@ async def view(row: dict[str, Any], actor: CurrentUser) -> dict[str, Any]:
     group = await Group.select(Group.id, Group.name, Group.region).where(Group.id == row["group_id"]).first()
     members = await Member.count().where(Member.group_id == row["group_id"])
     lines = await BudgetLine.select().where(BudgetLine.application == row["id"]).order_by(BudgetLine.position)
-    events = (
-        await ApplicationEvent.select().where(ApplicationEvent.application == row["id"]).order_by(ApplicationEvent.seq)
-    )
+    events = await history.events("application", int(row["id"]))
     attachments = await Attachment.select().where(Attachment.application == row["id"]).order_by(Attachment.id)
     allowed = await engine.allowed_actions(row, actor)
     state = workflow.states[row["status"]]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tkm.ledger.activity import TOTAL
+from tkm.workflow import loader
 
 Sql = tuple[str, list[Any]]
 
@@ -129,11 +130,18 @@ def money_by_place(scope: Scope, depth: int | None) -> Sql:
     return sql, args
 
 
-#: Each application's latest accepted period: one grouped pass over the reports (a join, not a subquery per row).
-_LATEST_ACCEPTED = (
-    "JOIN (SELECT application, MAX(period) AS period FROM reports WHERE status = 'accepted' GROUP BY application) "
-    "latest ON latest.application = r.application AND latest.period = r.period"
-)
+def _accepted() -> str:
+    """The report states that count (trait ``accepted`` of the report flow), as an SQL list."""
+    return loader.sql_list(loader.states_with("report", "accepted"))
+
+
+def _latest_accepted() -> str:
+    """Each application's latest accepted period: one grouped pass over the reports (a join, not a subquery per
+    row)."""
+    return (
+        f"JOIN (SELECT application, MAX(period) AS period FROM reports WHERE status IN {_accepted()} "  # noqa: S608
+        "GROUP BY application) latest ON latest.application = r.application AND latest.period = r.period"
+    )
 
 
 def workers_by_place(scope: Scope, depth: int | None) -> Sql:
@@ -143,8 +151,8 @@ def workers_by_place(scope: Scope, depth: int | None) -> Sql:
     sql = (
         f"SELECT {key} AS region, tc.code AS training_centre, tc.name AS training_centre_name, "  # noqa: S608 - fragments are constants; values go in args
         f"{_sum('r.workers')} AS workers "
-        f"FROM reports r {_LATEST_ACCEPTED} JOIN applications a ON a.id = r.application {_CENTRE_JOIN} "
-        f"WHERE r.status = 'accepted' AND {where} " + _BY_PLACE.format(key=key)
+        f"FROM reports r {_latest_accepted()} JOIN applications a ON a.id = r.application {_CENTRE_JOIN} "
+        f"WHERE r.status IN {_accepted()} AND {where} " + _BY_PLACE.format(key=key)
     )
     return sql, args
 
@@ -166,7 +174,7 @@ def workers_by_month(scope: Scope) -> Sql:
     sql = (
         f"SELECT r.period AS month, {_sum('r.workers')} AS workers "  # noqa: S608 - fragments are constants; values go in args
         f"FROM reports r {scope.join('r.application')}"
-        f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period ORDER BY r.period"
+        f"WHERE r.status IN {_accepted()} AND {where} GROUP BY r.period ORDER BY r.period"
     )
     return sql, args
 
@@ -178,7 +186,7 @@ def production(scope: Scope) -> Sql:
         f"SELECT r.period AS month, p.product AS product, p.unit AS unit, {_sum('p.quantity')} AS quantity "  # noqa: S608 - fragments are constants; values go in args
         "FROM report_production p JOIN reports r ON r.id = p.report "
         f"{scope.join('r.application')}"
-        f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period, p.product, p.unit ORDER BY 1, 2, 3"
+        f"WHERE r.status IN {_accepted()} AND {where} GROUP BY r.period, p.product, p.unit ORDER BY 1, 2, 3"
     )
     return sql, args
 
@@ -190,7 +198,7 @@ def sales(scope: Scope) -> Sql:
         f"SELECT r.period AS month, s.product AS product, {_sum('s.quantity')} AS quantity "  # noqa: S608 - fragments are constants; values go in args
         "FROM report_sales s JOIN reports r ON r.id = s.report "
         f"{scope.join('r.application')}"
-        f"WHERE r.status = 'accepted' AND {where} GROUP BY r.period, s.product ORDER BY 1, 2"
+        f"WHERE r.status IN {_accepted()} AND {where} GROUP BY r.period, s.product ORDER BY 1, 2"
     )
     return sql, args
 

@@ -285,9 +285,9 @@ COLUMNS = {
         "created_at", "updated_at", "submitted_at", "approved_at",
     ),
     "budget_lines": ("application", "position", "component", "description", "quantity", "unit", "unit_cost", "total"),
-    "application_events": (
-        "application", "seq", "action", "from_state", "to_state", "actor", "actor_name", "actor_role", "at", "notes",
-        "body",
+    "history_events": (
+        "record_kind", "record_id", "seq", "action", "from_state", "to_state", "actor", "actor_name", "actor_role",
+        "at", "notes", "body",
     ),
     "tranches": (
         "application", "component", "seq", "amount", "condition", "status", "reference", "version", "requested_by",
@@ -390,11 +390,14 @@ def _build_group(
             (app_id, pos, component, f"Anggaran {component}", quantity, unit, amount // quantity, amount)
         )
     rows.events.append(
-        (app_id, 1, "create", "", "draft", ctx.leader.id, ctx.leader.name, "applicant", created, "", "{}")
+        ("application", app_id, 1, "create", "", "draft", ctx.leader.id, ctx.leader.name, "applicant", created, "", "{}")
     )
     if status != "draft":
         rows.events.append(
-            (app_id, 2, "bulk_load", "draft", status, None, "system", "", approved_at or ctx.now, "Data skala.", "{}")
+            (
+                "application", app_id, 2, "bulk_load", "draft", status, None, "system", "", approved_at or ctx.now,
+                "Data skala.", "{}",
+            )
         )
     if not granted:
         return
@@ -512,7 +515,7 @@ async def _write(sink: Sink, rows: Rows, ledger: Ledger, now: dt.datetime) -> No
     await sink.insert("group_members", COLUMNS["group_members"], rows.members)
     await sink.insert("applications", COLUMNS["applications"], rows.applications)
     await sink.insert("budget_lines", COLUMNS["budget_lines"], rows.budget_lines)
-    await sink.insert("application_events", COLUMNS["application_events"], rows.events)
+    await sink.insert("history_events", COLUMNS["history_events"], rows.events)
     await sink.insert(
         "ledger_transactions",
         COLUMNS["ledger_transactions"],

@@ -67,14 +67,16 @@ class TrancheController(Controller):
 
     @get("/api/v1/payment-batches", summary="Authorized tranches as a bank bulk-transfer file (?format=csv)")
     async def batch(
-        self, user: NamedDependency[CurrentUser], status: FromQuery[str] = "authorized", format: FromQuery[str] = "csv"
+        self, user: NamedDependency[CurrentUser], status: FromQuery[str | None] = None, format: FromQuery[str] = "csv"
     ) -> Response[Any]:
+        """``status`` defaults to the tranches waiting for the bank (authorized, in the standard flow)."""
         if format == "json":
-            items, total = await services.list_tranches(user, status, 200, 0)
+            items, total = await services.list_tranches(user, status or services.flow().states_with("payable"), 200, 0)
             return Response({"items": items, "total": total})
         if format != "csv":
             raise ValidationProblem([FieldError("format", _("Use csv or json."))])
         stream = bankfiles.batch_csv(user, status)
+        name = status or "-".join(services.flow().states_with("payable"))
         first = await stream.__anext__()  # raises 403 before any byte is sent
 
         async def body() -> Any:
@@ -85,7 +87,7 @@ class TrancheController(Controller):
         return Stream(
             body(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="tkm-payment-batch-{status}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="tkm-payment-batch-{name}.csv"'},
         )
 
     @post(

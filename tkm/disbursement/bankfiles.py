@@ -41,8 +41,10 @@ MAX_STATEMENT_BYTES = 2 * 1024 * 1024
 MAX_LINES = 5000
 
 
-async def batch_csv(actor: CurrentUser, status: str) -> AsyncIterator[str]:
-    """The bulk-transfer file, streamed a page at a time."""
+async def batch_csv(actor: CurrentUser, status: str | None) -> AsyncIterator[str]:
+    """The bulk-transfer file, streamed a page at a time: the tranches in ``status``, by default those the
+    tranche flow marks ``payable`` (waiting for the bank)."""
+    wanted = status or services.flow().states_with("payable")
     if actor.role not in (Role.finance, Role.auditor, Role.admin):
         raise Forbidden(_("Only finance staff and auditors read payment batches."))
     out = io.StringIO()
@@ -51,7 +53,7 @@ async def batch_csv(actor: CurrentUser, status: str) -> AsyncIterator[str]:
     yield out.getvalue()
     offset = 0
     while True:
-        items, _total = await services.list_tranches(actor, status, 500, offset)
+        items, _total = await services.list_tranches(actor, wanted, 500, offset)
         if not items:
             break
         out = io.StringIO()
@@ -149,9 +151,15 @@ async def apply_statement(actor: CurrentUser, raw: bytes) -> dict[str, Any]:
         if tranche is None:
             unmatched.append({**base, "reason": _("No tranche has this reference.")})
             continue
-        if tranche["status"] != "authorized":
+        flow = services.flow()
+        if tranche["status"] not in flow.states_with("payable"):
             unmatched.append(
-                {**base, "reason": _("The tranche is %(state)s, not authorized.", state=tranche["status"])}
+                {
+                    **base,
+                    "reason": _(
+                        "The tranche is %(state)s, not waiting for the bank.", state=flow.state_label(tranche["status"])
+                    ),
+                }
             )
             continue
         if tranche["amount"] != amount:

@@ -29,17 +29,9 @@ from tkm.documents.tables import Document
 from tkm.programmes.services import list_programmes, today
 from tkm.web import forms
 from tkm.web.flash import flash
-from tkm.web.labels import LABELS, label
+from tkm.web.labels import label
 
 PER_PAGE = 50
-STATUSES = tuple(LABELS["tranche_status"])
-#: Which form fields each action sends (the API's body keys).
-ACTION_FIELDS = {
-    "request": ("notes",),
-    "authorize": ("notes",),
-    "pay": ("transfer_reference", "paid_at"),
-    "fail": ("reason",),
-}
 FINANCE_ROLES = (Role.finance, Role.auditor, Role.admin)
 _TRANCHE_KEY = re.compile(r":tranche:(\d+)(?::|$)")
 
@@ -84,14 +76,16 @@ async def tranches_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, An
         "tranches": tranches,
         "application_id": app["id"],
         "links": user.role != Role.applicant,
-        "paid": sum(t["amount"] for t in tranches if t["status"] == "paid"),
+        "paid": sum(t["amount"] for t in tranches if t["status"] in services.flow().states_with("paid")),
         "total": sum(t["amount"] for t in tranches),
     }
 
 
 def read_action_form(action: str, form: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The API body of a tranche action and the raw text to show again on error (blank notes are left out)."""
-    raw = forms.values(form, ACTION_FIELDS.get(action, ()))
+    """The API body of a tranche action (the fields the flow file declares for it) and the raw text to show
+    again on error (blank notes are left out)."""
+    declared = services.flow().actions.get(action)
+    raw = forms.values(form, tuple(f.name for f in declared.body) if declared else ())
     body = {k: v for k, v in raw.items() if v.strip() or k != "notes"}
     return body, raw
 
@@ -104,7 +98,7 @@ async def _tranche_page(
     state: dict[str, Any] | None = None,
 ) -> Template:
     tranche = await services.get_tranche(tranche_id, user)
-    choices = await services.action_choices(tranche, user)
+    choices = await services.action_choices(tranche_id, user)
     group = await _group_of(int(tranche["application_id"]))
     letters = (await tranche_letters(int(tranche["application_id"]))).get(tranche_id, [])
     state = state or {}
@@ -165,7 +159,8 @@ class FinancePages(Controller):
         programme: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
     ) -> Template:
-        status = status if status in STATUSES else ""
+        statuses = tuple(services.flow().states)
+        status = status if status in statuses else ""
         params = page_params(page, PER_PAGE)
         items, total = await services.list_tranches(
             user, status or None, params.per_page, params.offset, region=region or None, programme=programme or None
@@ -182,14 +177,14 @@ class FinancePages(Controller):
                 "region": region or "",
                 "programme": programme or "",
                 "tabs": [
-                    {"state": s, "label": label(s, "tranche_status"), "count": counts.get(s, 0)} for s in STATUSES
+                    {"state": s, "label": label(s, "tranche_status"), "count": counts.get(s, 0)} for s in statuses
                 ],
                 "all_count": sum(counts.values()),
                 "filter_query": urlencode({k: v for k, v in query.items() if k != "status"}),
                 "base_query": urlencode(query),
                 "region_options": region_filter_options(user),
                 "programme_options": [(p["code"], f"{p['name']} ({p['code']})") for p in programmes],
-                "authorized_count": counts.get("authorized", 0),
+                "authorized_count": sum(counts.get(s, 0) for s in services.flow().states_with("payable")),
             },
         )
 

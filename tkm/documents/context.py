@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from tkm import regions
-from tkm.applications.tables import Application, ApplicationEvent, Attachment, BudgetLine
+from tkm.applications.tables import Application, Attachment, BudgetLine
 from tkm.core.errors import NotFound
 from tkm.core.i18n import _
 from tkm.documents import summary
@@ -21,7 +21,7 @@ from tkm.groups.tables import Group, Member
 from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.services import JAKARTA
 from tkm.programmes.tables import Programme, TrainingCentre
-from tkm.workflow import loader
+from tkm.workflow import history, loader
 
 #: The funds trail's totals (API.md: Funds trail).
 TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
@@ -77,9 +77,7 @@ async def application_part(application_id: int) -> dict[str, Any]:
         .order_by(BudgetLine.position)
         .order_by(BudgetLine.id)
     )
-    events = await (
-        ApplicationEvent.select().where(ApplicationEvent.application == application_id).order_by(ApplicationEvent.seq)
-    )
+    events = await history.events("application", application_id)
     attachments = await (
         Attachment.select(Attachment.kind, Attachment.filename, Attachment.uploaded_at)
         .where(Attachment.application == application_id)

@@ -9,33 +9,50 @@ from tkm.workflow import loader
 from tkm.workflow.engine import TransitionContext
 from tkm.workflow.registry import effect
 
-#: Kinds a workflow action may issue (the others need a tranche, a trail or a programme and are issued by
-#: the disbursement, ledger and reports modules through the service functions).
-LETTER_KINDS = ("submission_receipt", "revision_request", "approval_decree", "rejection_letter")
+#: Kinds an action may issue, by the record its flow moves (the others need a trail or a programme and are
+#: issued by the ledger and reports modules through the service functions).
+LETTER_KINDS = {
+    "application": ("submission_receipt", "revision_request", "approval_decree", "rejection_letter"),
+    "tranche": ("payment_order", "handover_record"),
+}
 
 
 @effect("issue_letter")
 async def issue_letter(ctx: TransitionContext, kind: str) -> None:
-    """Issue ``kind`` about this transition (its history event); running twice issues once."""
-    if kind not in LETTER_KINDS:
-        raise ValueError(f"issue_letter: {kind!r} is not one of {', '.join(LETTER_KINDS)}")
-    document_id = await services.issue(
-        kind, application_id=ctx.application_id, context_key=f"event:{ctx.event_id}", actor=ctx.actor
-    )
+    """Issue ``kind`` about this transition; running twice issues once.
+
+    An application's letter is about the transition's history event; a tranche's payment order about this
+    authorization (a new one after a bank failure) and its handover record about the payment.
+    """
+    if kind not in LETTER_KINDS.get(ctx.record_kind, ()):
+        raise ValueError(f"issue_letter: {kind!r} is not a letter of a {ctx.record_kind}")
+    if ctx.record_kind == "tranche":
+        from tkm.disbursement.services import tranche_out
+        from tkm.disbursement.tables import Tranche
+
+        tranche = tranche_out(await Tranche.select().where(Tranche.id == ctx.record_id).first())
+        if kind == "payment_order":
+            document_id = await services.issue_payment_order(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
+        else:
+            document_id = await services.issue_handover_record(tranche, actor=ctx.actor)
+    else:
+        document_id = await services.issue(
+            kind, application_id=ctx.application_id, context_key=f"event:{ctx.event_id}", actor=ctx.actor
+        )
     ctx.results.setdefault("documents", {})[kind] = document_id
 
 
 def startup(settings: Any) -> None:
-    """A workflow file naming an unknown letter kind stops start-up (the loader checks names, not parameters)."""
-    for name in loader.names():
-        workflow = loader.get(name)
-        for action in workflow.actions.values():
+    """A flow naming a letter its records cannot have stops start-up (the loader checks names, not parameters)."""
+    for flow in loader.all_flows():
+        allowed = LETTER_KINDS.get(flow.record, ())
+        for action in flow.actions.values():
             for i, ref in enumerate(action.effects):
                 if ref.name != "issue_letter":
                     continue
                 kind = ref.params.get("kind")
-                if kind not in LETTER_KINDS or set(ref.params) != {"kind"}:
+                if kind not in allowed or set(ref.params) != {"kind"}:
                     raise loader.WorkflowError(
-                        f"{workflow.file}: actions.{action.name}.effects[{i}]: issue_letter takes kind = one of "
-                        f"{', '.join(LETTER_KINDS)} (got {ref.params!r})"
+                        f"{flow.file}: actions.{action.name}.effects[{i}]: issue_letter takes kind = one of "
+                        f"{', '.join(allowed) or '(none for ' + flow.record + ' records)'} (got {ref.params!r})"
                     )

@@ -116,7 +116,7 @@ async def _centre_id(code: str | None) -> int | None:
 
 
 async def _refuse_grant_clash(members: list[dict[str, Any]], exclude_group: int | None) -> None:
-    from tkm.workflow.builtin import grant_holders
+    from tkm.applications.hooks import grant_holders
 
     clashes = await grant_holders([m["nik"] for m in members], exclude_group)
     if clashes:
@@ -263,14 +263,14 @@ async def list_groups(
 
 async def _frozen(group_id: int) -> bool:
     """A group is frozen while one of its applications is under way: neither editable nor finished
-    (the workflow file marks states ``editable`` and ``terminal``)."""
+    (the workflow file gives states the traits ``editable`` and ``final``)."""
     from tkm.applications.tables import Application
     from tkm.workflow import loader
 
     rows = await Application.select(Application.workflow, Application.status).where(Application.group_id == group_id)
     for r in rows:
         state = loader.get(r["workflow"]).states[r["status"]]
-        if not (state.editable or state.terminal):
+        if not (state.has("editable") or state.final):
             return True
     return False
 

@@ -27,7 +27,8 @@ from tkm.reports import services
 from tkm.reports.schemas import ReportIn
 from tkm.web import forms
 from tkm.web.flash import flash
-from tkm.web.labels import LABELS, label
+from tkm.web.labels import label
+from tkm.workflow import loader
 
 PLAIN_FIELDS = ("period", "reinvested", "workers", "wages_paid", "notes", "version")
 LISTS = {
@@ -149,8 +150,9 @@ async def _detail_page(
 ) -> Template:
     report = await services.get_report(report_id, user)
     app = await application_services.get_application(int(report["application_id"]), user)
-    may_review = user.role == Role.reviewer and report["status"] == "submitted"
-    may_correct = user.role == Role.applicant and report["status"] == "revision_requested"
+    flow = services.flow()
+    may_review = flow.offers("accept", report["status"], user.role)
+    may_correct = flow.offers("resubmit", report["status"], user.role)
     return Template(
         "reports/detail.html",
         status_code=status_code,
@@ -159,6 +161,8 @@ async def _detail_page(
             "app": app,
             "may_review": may_review,
             "may_correct": may_correct,
+            # The reviewer's notes ask for a correction while the report waits for one.
+            "correction_due": report["status"] in flow.actions["resubmit"].from_states,
             "state": state or {},
         },
     )
@@ -166,7 +170,7 @@ async def _detail_page(
 
 async def reports_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] | None:
     """The monthly reports of an application; the applicant also gets the link to file one while active."""
-    may_file = user.role == Role.applicant and app["status"] == "active"
+    may_file = user.role == Role.applicant and loader.get(app["workflow"]).has(app["status"], "reports_due")
     reports = await services.list_for_application(int(app["id"]), user)
     if not reports and not may_file:
         return None
@@ -267,9 +271,9 @@ class ReportPages(Controller):
         region: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
     ) -> Template:
-        statuses = tuple(LABELS["report_status"])
+        statuses = tuple(services.flow().states)
         if status != "all" and status not in statuses:
-            status = "submitted"
+            status = services.flow().initial
         result = await services.list_reports(
             user, page_params(page, PER_PAGE), None if status == "all" else status, region or None
         )

@@ -18,16 +18,19 @@ from tkm.core import db
 from tkm.notifications.services import notify
 from tkm.programmes.services import today as jakarta_today
 from tkm.reports.services import period_of, previous_period
+from tkm.workflow import loader
 
 
 async def missing_reports(period: str) -> list[dict[str, Any]]:
-    """Active applications, approved in or before ``period``, with no report for it."""
+    """Applications whose reports are due (a state with the trait ``reports_due``), approved in or before
+    ``period``, with no report for it."""
+    due = loader.sql_list(loader.states_with("application", "reports_due"))
     rows = await db.fetch(
-        "SELECT a.id, a.region, a.approved_at, g.name AS group_name, u.email AS applicant_email, "
+        "SELECT a.id, a.region, a.approved_at, g.name AS group_name, u.email AS applicant_email, "  # noqa: S608
         "p.code AS programme, p.report_due_day, p.reminder_grace_days "
         "FROM applications a JOIN groups g ON g.id = a.group_id JOIN users u ON u.id = a.applicant "
         "JOIN programmes p ON p.id = a.programme "
-        "WHERE a.status = 'active' AND a.approved_at IS NOT NULL "
+        f"WHERE a.status IN {due} AND a.approved_at IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.application = a.id AND r.period = {}) "
         "ORDER BY a.id",
         period,

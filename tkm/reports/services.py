@@ -1,12 +1,13 @@
 """Monthly reports: filing with its rules, review (accept / request revision), and reading.
 
-Rules (422 naming the field unless said otherwise): only for an active
-application (a completed one only for its final report); one report per
+Rules (422 naming the field unless said otherwise): only while the application's
+state has the trait ``reports_due`` (or ``final_report_due``, for the final report); one report per
 period (409); the period from the month of approval up to the current month;
 quantities and amounts are whole numbers ≥ 0; units sold ≤ units produced
 plus stock carried over from earlier periods; reinvested ≤ revenue plus the
-grant money not yet spent. Accepting posts the report's expenses, revenue and
-reinvestment to the funds trail in the same transaction.
+grant money not yet spent. Review and correction run through the report flow
+(``workflows/flows/report.toml``) and its one transition runner; accepting posts the
+report's expenses, revenue and reinvestment to the funds trail in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ from tkm.applications import access
 from tkm.applications.tables import Application
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core import audit, db
-from tkm.core.errors import Conflict, FieldError, Forbidden, NotFound, NotYours, PreconditionFailed, ValidationProblem
+from tkm.core.errors import Conflict, FieldError, Forbidden, NotFound, NotYours, ValidationProblem
 from tkm.core.i18n import _
 from tkm.core.money import rupiah
 from tkm.core.pagination import PageParams
 from tkm.programmes.services import JAKARTA
 from tkm.reports.schemas import ReportIn
-from tkm.reports.tables import Report, ReportEvent, ReportExpense, ReportProduction, ReportSale
+from tkm.reports.tables import Report, ReportExpense, ReportProduction, ReportSale
+from tkm.workflow import engine, history, loader
+from tkm.workflow.definition import Workflow
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXPENSE_CATEGORIES = ("raw_materials", "equipment", "wages", "marketing", "other")
 MAX_AMOUNT = 10**13
 MAX_LINES = 100
+
+
+def flow() -> Workflow:
+    return loader.flow("report")
 
 
 def current_period() -> str:
@@ -204,10 +211,14 @@ async def _check_against_records(app: dict[str, Any], clean: dict[str, Any], rep
 
 
 def _may_report(app: dict[str, Any], final: bool) -> None:
-    if app["status"] == "active" or (app["status"] == "completed" and final):
+    workflow = loader.get(app["workflow"])
+    if workflow.has(app["status"], "reports_due") or (final and workflow.has(app["status"], "final_report_due")):
         return
     raise Conflict(
-        _("Reports are filed while the grant is active (this application is %(state)s).", state=app["status"]),
+        _(
+            "Reports are filed while the grant is active (this application is %(state)s).",
+            state=workflow.state_label(app["status"]),
+        ),
         extra={"current_status": app["status"]},
     )
 
@@ -231,21 +242,6 @@ async def _write_lines(report_id: int, clean: dict[str, Any]) -> None:
         await ReportExpense.insert(
             *[ReportExpense(report=report_id, category=c, amount=a) for c, a in clean["expenses"].items()]
         )
-
-
-async def _event(report_id: int, action: str, actor: CurrentUser, now: dt.datetime, notes: str = "") -> None:
-    row = await db.fetch_one("SELECT COALESCE(MAX(seq), 0) AS seq FROM report_events WHERE report = {}", report_id)
-    await ReportEvent.insert(
-        ReportEvent(
-            report=report_id,
-            seq=int(row["seq"]) + 1 if row else 1,
-            action=action,
-            actor=actor.id,
-            actor_name=actor.name,
-            at=now,
-            notes=notes,
-        )
-    )
 
 
 async def submit(application_id: int, actor: CurrentUser, data: ReportIn) -> dict[str, Any]:
@@ -272,7 +268,7 @@ async def submit(application_id: int, actor: CurrentUser, data: ReportIn) -> dic
             Report(
                 application=application_id,
                 period=clean["period"],
-                status="submitted",
+                status=flow().initial,
                 final=clean["final"],
                 revenue=clean["revenue"],
                 expenses_total=sum(clean["expenses"].values()),
@@ -287,7 +283,9 @@ async def submit(application_id: int, actor: CurrentUser, data: ReportIn) -> dic
         ).returning(Report.id)
         report_id = int(rows[0]["id"])
         await _write_lines(report_id, clean)
-        await _event(report_id, "submit", actor, now, clean["notes"])
+        await history.append(
+            "report", report_id, flow().created_action, actor, to_state=flow().initial, at=now, notes=clean["notes"]
+        )
         await audit.record(
             "report.submitted",
             actor_id=actor.id,
@@ -299,106 +297,59 @@ async def submit(application_id: int, actor: CurrentUser, data: ReportIn) -> dic
     return await get_report(report_id, actor)
 
 
-async def _load(report_id: int, actor: CurrentUser, *, lock: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    query = Report.select().where(Report.id == report_id)
-    row = await (db.for_update(query) if lock else query).first()
+async def load_for_action(report_id: int, actor: CurrentUser, lock: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report and its application, 404 unless ``actor`` may see the application; with ``lock`` the
+    application is locked first, then the report (the one lock order everywhere)."""
+    row = await Report.select(Report.application).where(Report.id == report_id).first()
     if row is None:
         raise NotFound(_("Report %(id)s not found.", id=report_id))
     try:
         app = await access.load(int(row["application"]), actor, lock=lock)
     except NotFound:
         raise NotYours(_("Report %(id)s not found.", id=report_id)) from None
-    return row, app
+    query = Report.select().where(Report.id == report_id)
+    report = await (db.for_update(query) if lock else query).first()
+    return report, app
 
 
 async def correct(report_id: int, actor: CurrentUser, data: ReportIn, if_match: int | None) -> dict[str, Any]:
-    """The applicant answers a revision request: the whole report again, then it waits for review."""
+    """The applicant answers a revision request: the whole report again, then it waits for review
+    (the report flow's ``resubmit``; its effect ``rewrite_report`` checks the content against the records)."""
     clean, errors = _check(data)
     if errors:
         raise ValidationProblem(errors)
-    now = dt.datetime.now(dt.UTC)
-    async with db.transaction():
-        row, app = await _load(report_id, actor, lock=True)
-        if actor.role != Role.applicant:
-            raise Forbidden(_("Only the group's leader files its reports."))
-        if if_match is not None and if_match != row["version"]:
-            raise PreconditionFailed(
-                _("The report changed since you read it. Reload it."), extra={"current_version": row["version"]}
-            )
-        if row["status"] != "revision_requested":
-            raise Conflict(
-                _("Only a report sent back for revision can be corrected."), extra={"current_status": row["status"]}
-            )
-        if clean["period"] != row["period"]:
-            raise ValidationProblem([FieldError("period", _("The period of a report cannot change."))])
-        _may_report(app, clean["final"])
-        await _check_against_records(app, clean, report_id)
-        await Report.update(
-            {
-                Report.status: "submitted",
-                Report.final: clean["final"],
-                Report.revenue: clean["revenue"],
-                Report.expenses_total: sum(clean["expenses"].values()),
-                Report.reinvested: clean["reinvested"],
-                Report.workers: clean["workers"],
-                Report.wages_paid: clean["wages_paid"],
-                Report.notes: clean["notes"],
-                Report.version: row["version"] + 1,
-                Report.submitted_at: now,
-            }
-        ).where(Report.id == report_id)
-        await _write_lines(report_id, clean)
-        await _event(report_id, "resubmit", actor, now, clean["notes"])
-        await audit.record(
-            "report.resubmitted", actor_id=actor.id, actor=actor.email, object_type="report", object_id=report_id
-        )
+    await engine.run("report", report_id, "resubmit", actor, None, if_match, payload=clean, internal=True)
     return await get_report(report_id, actor)
+
+
+async def rewrite(row: dict[str, Any], app: dict[str, Any], clean: dict[str, Any], now: dt.datetime) -> None:
+    """Replace a report's content with the corrected ``clean`` one (inside the resubmit transition)."""
+    if clean["period"] != row["period"]:
+        raise ValidationProblem([FieldError("period", _("The period of a report cannot change."))])
+    _may_report(app, clean["final"])
+    await _check_against_records(app, clean, int(row["id"]))
+    await Report.update(
+        {
+            Report.final: clean["final"],
+            Report.revenue: clean["revenue"],
+            Report.expenses_total: sum(clean["expenses"].values()),
+            Report.reinvested: clean["reinvested"],
+            Report.workers: clean["workers"],
+            Report.wages_paid: clean["wages_paid"],
+            Report.notes: clean["notes"],
+            Report.submitted_at: now,
+        }
+    ).where(Report.id == row["id"])
+    await _write_lines(int(row["id"]), clean)
 
 
 async def review(report_id: int, action: str, actor: CurrentUser, notes: str, if_match: int | None) -> dict[str, Any]:
-    if action not in ("accept", "request_revision"):
-        raise NotFound(_("There is no report action %(action)s.", action=action))
-    if action == "request_revision" and not notes.strip():
-        raise ValidationProblem([FieldError("notes", _("Say what must be corrected."))])
-    now = dt.datetime.now(dt.UTC)
-    async with db.transaction():
-        row, app = await _load(report_id, actor, lock=True)
-        if actor.role != Role.reviewer:
-            raise Forbidden(_("Only a reviewer accepts reports or asks for corrections."))
-        if if_match is not None and if_match != row["version"]:
-            raise PreconditionFailed(
-                _("The report changed since you read it. Reload it."), extra={"current_version": row["version"]}
-            )
-        if row["status"] != "submitted":
-            raise Conflict(
-                _("This report is %(state)s; only a submitted report can be reviewed.", state=row["status"]),
-                extra={"current_status": row["status"]},
-            )
-        updates: dict[Any, Any] = {
-            Report.status: "accepted" if action == "accept" else "revision_requested",
-            Report.review_notes: notes.strip(),
-            Report.reviewed_by: actor.id,
-            Report.reviewed_at: now,
-            Report.version: row["version"] + 1,
-        }
-        if action == "accept":
-            updates[Report.ledger_transaction] = await _post_to_funds_trail(row, actor)
-        await Report.update(updates).where(Report.id == report_id)
-        await _event(report_id, action, actor, now, notes.strip())
-        await audit.record(
-            f"report.{action}",
-            actor_id=actor.id,
-            actor=actor.email,
-            object_type="report",
-            object_id=report_id,
-            details={"application": row["application"], "period": row["period"]},
-        )
-        if action == "request_revision":
-            await _tell_applicant(app, row, notes.strip())
+    """A reviewer's action of the report flow (accept, request_revision) with its notes."""
+    await engine.run("report", report_id, action, actor, {"notes": notes}, if_match)
     return await get_report(report_id, actor)
 
 
-async def _post_to_funds_trail(row: dict[str, Any], actor: CurrentUser) -> int | None:
+async def post_to_funds_trail(row: dict[str, Any], actor: CurrentUser) -> int | None:
     from tkm.ledger import services as ledger
 
     expenses = {
@@ -419,20 +370,6 @@ async def _post_to_funds_trail(row: dict[str, Any], actor: CurrentUser) -> int |
     )
 
 
-async def _tell_applicant(app: dict[str, Any], row: dict[str, Any], notes: str) -> None:
-    from tkm.auth.tables import User
-    from tkm.notifications.services import notify
-
-    user = await User.select(User.email).where(User.id == app["applicant"]).first()
-    if user:
-        await notify(
-            f"report-{row['id']}-revision-{row['version']}",
-            user["email"],
-            f"Laporan {row['period']} perlu diperbaiki",
-            f"Verifikator meminta perbaikan laporan {row['period']} (permohonan {app['id']}):\n\n{notes}\n",
-        )
-
-
 def reinvestment_rate(reinvested: int, revenue: int) -> float | None:
     return round(reinvested / revenue, 4) if revenue else None
 
@@ -443,7 +380,7 @@ async def report_out(row: dict[str, Any]) -> dict[str, Any]:
     )
     sales = await ReportSale.select().where(ReportSale.report == row["id"]).order_by(ReportSale.id)
     expenses = await ReportExpense.select().where(ReportExpense.report == row["id"]).order_by(ReportExpense.id)
-    events = await ReportEvent.select().where(ReportEvent.report == row["id"]).order_by(ReportEvent.seq)
+    events = await history.events("report", int(row["id"]))
     return {
         "id": row["id"],
         "application_id": row["application"],
@@ -478,7 +415,7 @@ async def report_out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_report(report_id: int, actor: CurrentUser) -> dict[str, Any]:
-    row, _app = await _load(report_id, actor)
+    row, _app = await load_for_action(report_id, actor, False)
     return await report_out(row)
 
 

@@ -48,36 +48,10 @@ LABELS: dict[str, dict[str, str]] = {
         "recommended_budget": N_("Recommended budget"),
     },
     "action": {"create": N_("Application created")},
-    "tranche_status": {
-        "planned": N_("Planned"),
-        "requested": N_("Requested"),
-        "authorized": N_("Authorized"),
-        "paid": N_("Paid"),
-        "failed": N_("Failed at the bank"),
-        "frozen": N_("Frozen"),
-    },
-    "tranche_action": {
-        "request": N_("Request payment"),
-        "authorize": N_("Authorize"),
-        "pay": N_("Mark as paid"),
-        "fail": N_("Bank refused"),
-        "freeze": N_("Frozen"),
-    },
     "condition": {
         "on_approval": N_("From approval"),
         "after_first_accepted_report": N_("After the first accepted report"),
         "after_accepted_reports": N_("After accepted monthly reports"),
-    },
-    "report_status": {
-        "submitted": N_("Waiting for review"),
-        "accepted": N_("Accepted"),
-        "revision_requested": N_("Revision requested"),
-    },
-    "report_action": {
-        "submit": N_("Report filed"),
-        "resubmit": N_("Corrected and filed again"),
-        "accept": N_("Accepted"),
-        "request_revision": N_("Revision requested"),
     },
     "expense": {
         "raw_materials": N_("Raw materials"),
@@ -122,7 +96,22 @@ MEMBER_ROLES = tuple(LABELS["member_role"])
 GENDERS = tuple(LABELS["gender"])
 
 
+#: Label kinds whose words come from a flow file (workflows/flows/*.toml): kind → (record, "state" | "action").
+FLOW_LABELS = {
+    "tranche_status": ("tranche", "state"),
+    "tranche_action": ("tranche", "action"),
+    "report_status": ("report", "state"),
+    "report_action": ("report", "action"),
+}
+
+
 def label(code: object, kind: str) -> str:
+    if kind in FLOW_LABELS:
+        from tkm.workflow import loader
+
+        record, part = FLOW_LABELS[kind]
+        flow = loader.flow(record)
+        return flow.state_label(str(code)) if part == "state" else flow.action_label(str(code))
     text = LABELS.get(kind, {}).get(str(code))
     return gettext(text) if text else str(code)
 

@@ -1,4 +1,5 @@
-"""Read workflows/*.toml and validate them; every error names the file and the key."""
+"""Read the flows (workflows/*.toml for applications, workflows/flows/*.toml for tranches, reports, ...) and
+validate them; every error names the file and the key."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ from tkm.workflow.definition import (
 )
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-TOP_KEYS = {"name", "title", "initial", "states", "actions", "rubric", "tranches"}
-STATE_KEYS = {"label", "terminal", "holds_grant", "editable", "uploads"}
-ACTION_KEYS = {"label", "from", "to", "roles", "body", "guards", "effects", "style"}
-FIELD_KEYS = {"type", "required", "max_length"}
+TOP_KEYS = {"name", "title", "record", "initial", "created", "states", "actions", "rubric", "tranches"}
+STATE_KEYS = {"label", "traits", "uploads"}
+ACTION_KEYS = {"label", "from", "to", "roles", "body", "guards", "effects", "style", "internal"}
+FIELD_KEYS = {"type", "required", "max_length", "not_future"}
+#: Where the flows of records other than applications live, below the workflows directory.
+FLOWS_DIR = "flows"
 
 
 class WorkflowError(Exception):
@@ -100,6 +103,10 @@ def parse(path: Path) -> Workflow:
     if name != path.stem:
         raise check.fail("name", f"must match the file name ({path.stem!r})")
     title = check.label(data.get("title"), "title")
+    record = data.get("record", "application")
+    if record not in registry.RECORDS:
+        raise check.fail("record", f"unknown record kind {record!r} (known: {', '.join(sorted(registry.RECORDS))})")
+    known_traits = registry.TRAITS.get(record, {})
 
     states: dict[str, State] = {}
     for state_name, raw in check.table(data.get("states"), "states").items():
@@ -116,19 +123,41 @@ def parse(path: Path) -> Workflow:
                 raise check.fail(
                     f"{key}.uploads[{i}]", f"unknown attachment kind {kind!r} (known: {', '.join(ATTACHMENT_KINDS)})"
                 )
+        traits = table.get("traits", [])
+        if not isinstance(traits, list) or not all(isinstance(t, str) for t in traits):
+            raise check.fail(f"{key}.traits", "must be a list of trait names")
+        for i, name_of_trait in enumerate(traits):
+            if name_of_trait not in known_traits:
+                raise check.fail(
+                    f"{key}.traits[{i}]",
+                    f"unknown trait {name_of_trait!r} for a {record} flow (known: {', '.join(sorted(known_traits))})",
+                )
+        if uploads and record != "application":
+            raise check.fail(f"{key}.uploads", f"a {record} flow has no attachments")
         states[state_name] = State(
             name=state_name,
             label=check.label(table.get("label"), f"{key}.label"),
-            terminal=bool(table.get("terminal", False)),
-            holds_grant=bool(table.get("holds_grant", False)),
-            editable=bool(table.get("editable", False)),
+            traits=frozenset(traits),
             uploads=tuple(uploads),
         )
     if not states:
         raise check.fail("states", "declare at least one state")
+    for required in (t for t in known_traits.values() if t.required):
+        if not any(required.name in state.traits for state in states.values()):
+            raise check.fail(
+                "states", f"no state has the trait {required.name!r}, which the code needs ({required.meaning})"
+            )
     initial = check.string(data.get("initial"), "initial")
     if initial not in states:
         raise check.fail("initial", f"unknown state {initial!r}")
+    created_action, created_label = "create", None
+    if "created" in data:
+        created = check.table(data["created"], "created")
+        check.keys(created, {"action", "label"}, "created")
+        created_action = check.string(created.get("action"), "created.action")
+        if not NAME_RE.match(created_action):
+            raise check.fail("created.action", "action names are lower_case_words")
+        created_label = check.label(created.get("label"), "created.label")
 
     actions: dict[str, Action] = {}
     for action_name, raw in check.table(data.get("actions"), "actions").items():
@@ -159,7 +188,13 @@ def parse(path: Path) -> Workflow:
             if ftype not in FIELD_TYPES:
                 raise check.fail(f"{fkey}.type", f"unknown field type {ftype!r} (known: {', '.join(FIELD_TYPES)})")
             body.append(
-                BodyField(field_name, ftype, bool(spec.get("required", True)), int(spec.get("max_length", 4000)))
+                BodyField(
+                    field_name,
+                    ftype,
+                    bool(spec.get("required", True)),
+                    int(spec.get("max_length", 4000)),
+                    bool(spec.get("not_future", False)),
+                )
             )
         style = table.get("style", "primary")
         if style not in ("primary", "secondary", "danger"):
@@ -174,7 +209,10 @@ def parse(path: Path) -> Workflow:
             guards=check.hooks(table.get("guards"), f"{key}.guards", registry.GUARDS, "guard"),
             effects=check.hooks(table.get("effects"), f"{key}.effects", registry.EFFECTS, "effect"),
             style=style,
+            internal=bool(table.get("internal", False)),
         )
+        if action_name == created_action:
+            raise check.fail(key, f"{action_name!r} is the name of the creation event (created.action)")
 
     # Every state must be reachable from the initial one.
     reached, queue = {initial}, deque([initial])
@@ -188,6 +226,10 @@ def parse(path: Path) -> Workflow:
         if state_name not in reached:
             raise check.fail(f"states.{state_name}", f"unreachable from the initial state {initial!r}")
 
+    if record != "application":
+        for key in ("rubric", "tranches"):
+            if key in data:
+                raise check.fail(key, f"only application flows have a {key}")
     rubric: list[Criterion] = []
     raw_rubric = data.get("rubric", [])
     if not isinstance(raw_rubric, list):
@@ -239,32 +281,71 @@ def parse(path: Path) -> Workflow:
         missing = ", ".join(c for c in COMPONENTS if c not in shares)
         raise check.fail("tranches", f"say how every component is paid out (missing: {missing})")
 
-    return Workflow(name, path.name, title, initial, states, actions, tuple(rubric), tuple(tranches))
+    return Workflow(
+        name,
+        path.name if path.parent.name != FLOWS_DIR else f"{FLOWS_DIR}/{path.name}",
+        title,
+        initial,
+        states,
+        actions,
+        tuple(rubric),
+        tuple(tranches),
+        record=record,
+        created_action=created_action,
+        created_label=created_label,
+    )
 
 
 _workflows: dict[str, Workflow] = {}
+_flows: dict[str, Workflow] = {}
 
 
 def load_all(directory: Path) -> dict[str, Workflow]:
-    """Parse and validate every workflow; raises WorkflowError on the first problem."""
+    """Parse and validate every flow; raises WorkflowError on the first problem.
+
+    ``directory/*.toml`` are the programmes' application workflows; ``directory/flows/*.toml`` hold the one
+    flow of each other record kind (tranche, report, ...). Returns the application workflows by name.
+    """
     registry.load_hooks()
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise WorkflowError(f"{directory}: no workflow files (*.toml)")
-    loaded = {}
+    loaded: dict[str, Workflow] = {}
     for path in files:
         workflow = parse(path)
+        if workflow.record != "application":
+            raise WorkflowError(f"{path.name}: record: a {workflow.record} flow belongs in {FLOWS_DIR}/")
         loaded[workflow.name] = workflow
+    flows: dict[str, Workflow] = {}
+    for path in sorted((directory / FLOWS_DIR).glob("*.toml")):
+        flow = parse(path)
+        if flow.record == "application":
+            raise WorkflowError(f"{FLOWS_DIR}/{path.name}: record: application workflows live in {directory.name}/")
+        if flow.record in flows:
+            raise WorkflowError(
+                f"{FLOWS_DIR}/{path.name}: record: {flows[flow.record].file} is already the {flow.record} flow"
+            )
+        flows[flow.record] = flow
+    for kind in sorted(registry.RECORDS):
+        if kind != "application" and kind not in flows:
+            raise WorkflowError(f"{directory / FLOWS_DIR}: no flow file for {kind} records (record = {kind!r})")
     _workflows.clear()
     _workflows.update(loaded)
+    _flows.clear()
+    _flows.update(flows)
     return loaded
 
 
-def get(name: str) -> Workflow:
+def _ensure_loaded() -> None:
     if not _workflows:
         from tkm.core.settings import get_settings
 
         load_all(get_settings().workflows_dir)
+
+
+def get(name: str) -> Workflow:
+    """An application workflow by name (a programme's ``workflow``)."""
+    _ensure_loaded()
     try:
         return _workflows[name]
     except KeyError:
@@ -272,13 +353,37 @@ def get(name: str) -> Workflow:
 
 
 def names() -> list[str]:
-    if not _workflows:
-        from tkm.core.settings import get_settings
-
-        load_all(get_settings().workflows_dir)
+    _ensure_loaded()
     return sorted(_workflows)
 
 
+def flow(record: str) -> Workflow:
+    """The one flow of a record kind other than applications (``tranche``, ``report``)."""
+    _ensure_loaded()
+    try:
+        return _flows[record]
+    except KeyError:
+        raise WorkflowError(f"no flow for {record} records") from None
+
+
+def all_flows() -> list[Workflow]:
+    _ensure_loaded()
+    return [*(_workflows[n] for n in sorted(_workflows)), *(_flows[k] for k in sorted(_flows))]
+
+
+def states_with(record: str, trait: str) -> list[str]:
+    """Every state name carrying ``trait`` in any flow of ``record`` (for SQL over records of all programmes)."""
+    return sorted({s for f in all_flows() if f.record == record for s in f.states_with(trait)})
+
+
 def startup(settings: Any) -> None:
-    """Called by create_app (STARTUP_MODULES): a broken workflow file stops start-up."""
+    """A start-up check of the workflow domain: a broken workflow file stops start-up."""
     load_all(settings.workflows_dir)
+
+
+def sql_list(states: list[str] | tuple[str, ...]) -> str:
+    """State names as an SQL list, e.g. ``('active')``, for queries over records of every flow. Safe to inline:
+    the loader admits only lower_case_words as state names."""
+    if not states or not all(NAME_RE.match(s) for s in states):
+        raise ValueError(f"not a list of state names: {states!r}")
+    return "(" + ", ".join(f"'{s}'" for s in states) + ")"

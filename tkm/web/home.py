@@ -50,6 +50,3 @@ async def switch_language(request: Request[Any, Any, Any], code: FromPath[str], 
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
-
-
-ROUTES = [home, switch_language]

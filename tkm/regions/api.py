@@ -25,6 +25,3 @@ async def get_region(code: FromPath[str]) -> dict[str, Any]:
     if region is None:
         raise NotFound(_("Unknown region code %(code)s.", code=code))
     return {**region.as_dict(), "lineage": [r.as_dict() for r in regions.lineage(code)]}
-
-
-ROUTES = [list_regions, get_region]

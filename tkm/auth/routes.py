@@ -1,4 +1,0 @@
-from tkm.auth.api import AuthController, MeController
-from tkm.auth.html import AuthPages
-
-ROUTES = [AuthController, MeController, AuthPages]

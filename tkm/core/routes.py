@@ -1,3 +1,0 @@
-from tkm.core.health import health
-
-ROUTES = [health]

@@ -1,0 +1,26 @@
+from tkm.core.domain import Domain, NavItem, Panel
+from tkm.core.i18n import N_
+
+DOMAIN = Domain(
+    name="documents",
+    tables="tkm.documents.tables",
+    routes=(
+        "tkm.documents.api:DocumentController",
+        "tkm.documents.api:OfficeController",
+        "tkm.documents.api:VerifyController",
+        "tkm.documents.html:VerifyPages",
+        "tkm.documents.html:ProgrammeReportPages",
+    ),
+    nav=(NavItem(N_("Programme report"), "/programme-reports", roles=("finance", "auditor"), order=62),),
+    panels=(
+        Panel(
+            "documents/_panel.html",
+            load="tkm.documents.html:letters_panel",
+            roles=("applicant", "reviewer", "approver", "finance", "auditor", "admin"),
+            order=20,
+        ),
+    ),
+    startup=("tkm.documents.hooks:startup",),
+    tasks="tkm.documents.tasks",
+    hooks="tkm.documents.hooks",
+)

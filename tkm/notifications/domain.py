@@ -1,0 +1,3 @@
+from tkm.core.domain import Domain
+
+DOMAIN = Domain(name="notifications", tables="tkm.notifications.tables", tasks="tkm.notifications.tasks")

@@ -1,0 +1,7 @@
+from tkm.core.domain import Domain
+
+DOMAIN = Domain(
+    name="programmes",
+    tables="tkm.programmes.tables",
+    routes=("tkm.programmes.api:TrainingCentreController", "tkm.programmes.api:ProgrammeController"),
+)

@@ -1,3 +1,0 @@
-from tkm.programmes.api import ProgrammeController, TrainingCentreController
-
-ROUTES = [TrainingCentreController, ProgrammeController]

@@ -1,0 +1,8 @@
+from tkm.core.domain import Domain
+
+DOMAIN = Domain(
+    name="workflow",
+    tables="tkm.workflow.tables",
+    startup=("tkm.workflow.loader:startup",),
+    hooks="tkm.workflow.builtin",
+)
