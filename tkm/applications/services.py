@@ -176,7 +176,9 @@ async def create_application(actor: CurrentUser, data: ApplicationIn) -> dict[st
         application_id = int(rows[0]["id"])
         total = await _replace_lines(application_id, lines)
         await Application.update({Application.requested_total: total}).where(Application.id == application_id)
-        await history.append("application", application_id, workflow.created_action, actor, to_state=workflow.initial, at=now)
+        await history.append(
+            "application", application_id, workflow.created_action, actor, to_state=workflow.initial, at=now
+        )
         await audit.record(
             "application.created",
             actor_id=actor.id,

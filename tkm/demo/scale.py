@@ -390,13 +390,36 @@ def _build_group(
             (app_id, pos, component, f"Anggaran {component}", quantity, unit, amount // quantity, amount)
         )
     rows.events.append(
-        ("application", app_id, 1, "create", "", "draft", ctx.leader.id, ctx.leader.name, "applicant", created, "", "{}")
+        (
+            "application",
+            app_id,
+            1,
+            "create",
+            "",
+            "draft",
+            ctx.leader.id,
+            ctx.leader.name,
+            "applicant",
+            created,
+            "",
+            "{}",
+        )
     )
     if status != "draft":
         rows.events.append(
             (
-                "application", app_id, 2, "bulk_load", "draft", status, None, "system", "", approved_at or ctx.now,
-                "Data skala.", "{}",
+                "application",
+                app_id,
+                2,
+                "bulk_load",
+                "draft",
+                status,
+                None,
+                "system",
+                "",
+                approved_at or ctx.now,
+                "Data skala.",
+                "{}",
             )
         )
     if not granted:
