@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "tkm.reports.tables",
     "tkm.disbursement.tables",
     "tkm.documents.tables",
+    "tkm.workflow.tables",
 ]
 
 APP_CONFIG = AppConfig(
