@@ -84,7 +84,8 @@ def migrate_quietly() -> list[str]:
         with contextlib.redirect_stdout(buffer):
             return asyncio.run(_migrate())
     except Exception:
-        click.echo(buffer.getvalue(), err=True)
+        if buffer.getvalue():
+            click.echo(buffer.getvalue(), err=True)
         raise
 
 

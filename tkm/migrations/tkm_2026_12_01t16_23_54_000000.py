@@ -11,7 +11,7 @@ Every statement may run again (IF NOT EXISTS, DROP ... IF EXISTS first). The gro
 4. the history of every flow (history_events): ordered, append-only;
 5. the default issuing office, so that letters work out of the box.
 
-``tkm.migrations.bridge`` reuses group 4 when it converts a database of the earlier migrations.
+``tkm.core.migration_bridge`` reuses group 4 when it converts a database of the earlier migrations.
 """
 
 import datetime as dt
