@@ -49,10 +49,17 @@ async def _migrate() -> list[str]:
     from piccolo.apps.migrations.commands.forwards import run_forwards
     from piccolo.apps.migrations.tables import Migration
 
-    from tkm.core import db
+    from tkm.core import db, migration_bridge
 
     db.configure()
     await Migration.create_table(if_not_exists=True)
+    # A database of the migrations before the baseline is converted first (stderr: stdout is Piccolo's chatter).
+    try:
+        converted = await migration_bridge.bring_forward()
+    except migration_bridge.EarlierSchema as exc:
+        raise click.ClickException(str(exc)) from None
+    if converted:
+        click.echo(converted, err=True)
     before = {m["name"] for m in await Migration.select(Migration.name)}
     result = await run_forwards(app_name="tkm")
     if not result.success:
@@ -70,7 +77,8 @@ def migrate_quietly() -> list[str]:
         with contextlib.redirect_stdout(buffer):
             return asyncio.run(_migrate())
     except Exception:
-        click.echo(buffer.getvalue(), err=True)
+        if buffer.getvalue():
+            click.echo(buffer.getvalue(), err=True)
         raise
 
 

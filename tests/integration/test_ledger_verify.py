@@ -14,7 +14,7 @@ from tests.support.ledger_setup import actor, make_application, make_programme
 from tkm.ledger import services
 
 COLUMNS = ("id", "seq", "txn", "account", "amount", "application_id", "prev_hash", "hash")
-TRIGGERS = importlib.import_module("tkm.migrations.tkm_2026_11_29t06_29_10_000000")
+TRIGGERS = importlib.import_module("tkm.migrations.tkm_2026_12_01t16_23_54_000000")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def behind_the_back(database, statements: list[str]) -> None:
             conn.execute("DROP TRIGGER ledger_entries_no_delete")
             for statement in statements:
                 conn.execute(statement)
-            for statement in TRIGGERS.SQLITE:
+            for statement in TRIGGERS.LEDGER_SQLITE:
                 conn.execute(statement)  # CREATE TRIGGER IF NOT EXISTS: puts the two back
             conn.commit()
         finally:

@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -54,19 +54,3 @@ class Attachment(Table, tablename="attachments"):
     storage_key = Varchar(length=80, unique=True)
     uploaded_by = ForeignKey(User, on_delete=OnDelete.restrict)
     uploaded_at = Timestamptz()
-
-
-class ApplicationEvent(Table, tablename="application_events"):
-    """The transition log: every action on an application, replayable to its current state."""
-
-    application = ForeignKey(Application, on_delete=OnDelete.cascade, index=True)
-    seq = Integer()
-    action = Varchar(length=60)
-    from_state = Varchar(length=40)
-    to_state = Varchar(length=40)
-    actor = ForeignKey(User, null=True, default=None, on_delete=OnDelete.restrict)
-    actor_name = Varchar(length=200, default="")
-    actor_role = Varchar(length=20, default="")
-    at = Timestamptz()
-    notes = Text(default="")
-    body = JSON(default="{}")

@@ -31,15 +31,3 @@ class Tranche(Table, tablename="tranches"):
     failure_reason = Text(default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
-
-
-class TrancheEvent(Table, tablename="tranche_events"):
-    tranche = ForeignKey(Tranche, on_delete=OnDelete.restrict, index=True)
-    seq = Integer()
-    action = Varchar(length=20)
-    from_status = Varchar(length=20)
-    to_status = Varchar(length=20)
-    actor = ForeignKey(User, null=True, default=None, on_delete=OnDelete.restrict)
-    actor_name = Varchar(length=200, default="")
-    at = Timestamptz()
-    notes = Text(default="")

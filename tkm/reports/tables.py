@@ -47,15 +47,3 @@ class ReportExpense(Table, tablename="report_expenses"):
     report = ForeignKey(Report, on_delete=OnDelete.cascade, index=True)
     category = Varchar(length=20)
     amount = BigInt()
-
-
-class ReportEvent(Table, tablename="report_events"):
-    """The review history of a report: submit, request_revision, resubmit, accept."""
-
-    report = ForeignKey(Report, on_delete=OnDelete.cascade, index=True)
-    seq = Integer()
-    action = Varchar(length=30)
-    actor = ForeignKey(User, on_delete=OnDelete.restrict)
-    actor_name = Varchar(length=200, default="")
-    at = Timestamptz()
-    notes = Text(default="")
