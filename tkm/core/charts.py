@@ -48,54 +48,38 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Sizes (in view-box units, CSS pixels in print), type, colours and accessibility of one medium."""
+    """Sizes (in view-box units, CSS pixels in print), type, colours and accessibility of one medium.
 
-    name: str
-    width: int
-    fluid: bool  # True: width 100% of the box, scaled; False: a fixed size (print)
-    linked_text: bool  # True: <title>/<desc> with ids and aria-labelledby; False: aria-label, no ids
-    label_size: float  # row labels, month labels, the peak figure, the "no figures" line
-    value_size: float  # the figure beside a bar
-    legend_size: float
-    swatch: float  # the legend's colour square
-    bar: float  # thickness of one bar in a horizontal chart
-    bar_gap: float  # between the bars of one row
-    row_gap: float  # between rows
-    label_share: float  # the label column takes at most this share of the width
-    plot_height: int  # height of the columns' area in a column chart
-    max_column: float  # widest column in a column chart
-    ink: str
-    muted: str
-    axis: str
+    The defaults are the screen's; the print profile changes what differs on paper.
+    """
+
+    name: str = "screen"
+    width: int = 480
+    fluid: bool = True  # True: width 100% of the box, scaled; False: a fixed size (print)
+    linked_text: bool = True  # True: <title>/<desc> with ids and aria-labelledby; False: aria-label, no ids
+    label_size: float = 13  # row labels, month labels, the peak figure, the "no figures" line
+    value_size: float = 12  # the figure beside a bar
+    legend_size: float = 13
+    swatch: float = 12  # the legend's colour square
+    bar: float = 14  # thickness of one bar in a horizontal chart
+    bar_gap: float = 2  # between the bars of one row
+    row_gap: float = 10  # between rows
+    label_share: float = 0.36  # the label column takes at most this share of the width
+    plot_height: int = 200  # height of the columns' area in a column chart
+    max_column: float = 28  # widest column in a column chart
+    ink: str = "#1d2733"  # the page's ink
+    muted: str = "#56626f"
+    axis: str = "#9aa5b1"
 
     @property
     def legend_row(self) -> float:
         return max(self.swatch, self.legend_size) + 6
 
 
-SCREEN = Profile(
-    name="screen",
-    width=480,
-    fluid=True,
-    linked_text=True,
-    label_size=13,
-    value_size=12,
-    legend_size=13,
-    swatch=12,
-    bar=14,
-    bar_gap=2,
-    row_gap=10,
-    label_share=0.36,
-    plot_height=200,
-    max_column=28,
-    ink="#1d2733",
-    muted="#56626f",
-    axis="#9aa5b1",
-)
-
+SCREEN = Profile()
+#: Letters: 480 CSS px is 127 mm, within the text column of an A4 letter; black type for photocopies.
 PRINT = Profile(
     name="print",
-    width=480,
     fluid=False,
     linked_text=False,
     label_size=8,
@@ -103,7 +87,6 @@ PRINT = Profile(
     legend_size=8,
     swatch=8,
     bar=9,
-    bar_gap=2,
     row_gap=8,
     label_share=0.32,
     plot_height=120,
