@@ -12,10 +12,11 @@ from litestar.response import Template
 from tkm.applications.html import region_filter_options, state_labels
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser, Role
+from tkm.core import charts
 from tkm.core.errors import Problem
 from tkm.core.i18n import N_, _
 from tkm.core.pagination import page_params
-from tkm.dashboard import charts, services
+from tkm.dashboard import services
 from tkm.programmes.services import list_programmes
 
 MONEY_SERIES = (("disbursed", N_("Disbursed"), "#1f4e79"), ("spent", N_("Spent"), "#9aa5b1"))
@@ -42,6 +43,7 @@ def build_charts(data: dict[str, Any]) -> dict[str, Any]:
             title=_("Money by month"),
             desc=_("Disbursed, spent, revenue and reinvested per month; the table below has the amounts."),
             empty=empty,
+            profile=charts.SCREEN,
         ),
         "by_region": charts.bar_chart(
             data["by_region"],
@@ -50,6 +52,7 @@ def build_charts(data: dict[str, Any]) -> dict[str, Any]:
             desc=_("Approved, disbursed and revenue per region; the table below has the amounts."),
             label_key="region_name",
             empty=empty,
+            profile=charts.SCREEN,
         ),
         "by_training_centre": charts.bar_chart(
             [{**r, "name": r["name"] or _("No training centre")} for r in data["by_training_centre"]],
@@ -57,6 +60,7 @@ def build_charts(data: dict[str, Any]) -> dict[str, Any]:
             title=_("Money by training centre"),
             desc=_("Approved, disbursed and revenue per training centre; the table below has the amounts."),
             empty=empty,
+            profile=charts.SCREEN,
         ),
         "products": charts.bar_chart(
             data["products"],
@@ -66,6 +70,7 @@ def build_charts(data: dict[str, Any]) -> dict[str, Any]:
             label_key="product",
             money=False,
             empty=empty,
+            profile=charts.SCREEN,
         ),
     }
 

@@ -15,7 +15,7 @@ import mimetypes
 import os
 import threading
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
@@ -28,9 +28,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from tkm.core import i18n, money
+from tkm.core import charts, i18n, money
 from tkm.core.settings import get_settings
-from tkm.documents import charts
 from tkm.web.templating import install
 
 log = structlog.get_logger(__name__)
@@ -175,7 +174,12 @@ def make_environment(letters_dir: Path) -> Environment:
         hari_tanggal_terbilang=hari_tanggal_terbilang,
         code_groups=code_groups,
     )
-    env.globals.update(qr_svg=qr_svg, bar_chart=charts.bar_chart)
+    # Letters draw their charts with the print profile: small type, a fixed size, no ids.
+    env.globals.update(
+        qr_svg=qr_svg,
+        bar_chart=partial(charts.bar_chart, profile=charts.PRINT),
+        column_chart=partial(charts.column_chart, profile=charts.PRINT),
+    )
     return env
 
 
