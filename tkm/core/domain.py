@@ -46,17 +46,18 @@ class NavItem:
 class Panel:
     """A section a domain adds to the application page (``/applications/{id}``).
 
-    ``load`` names ``async def load(application_view, user) -> dict | None``: the template's context (it should
-    call the domain's service, which checks access) or None to leave the panel out.
+    ``load`` is ``async def load(application_view, user) -> dict | None`` (or its ``"module:function"`` name,
+    imported when first shown): the template's context (it should call the domain's service, which checks
+    access) or None to leave the panel out.
     """
 
     template: str
-    load: str
+    load: str | Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
     roles: tuple[str, ...]
     order: int = 100
 
     def loader(self) -> Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]:
-        return resolve(self.load)  # type: ignore[no-any-return]
+        return resolve(self.load) if isinstance(self.load, str) else self.load
 
 
 @dataclass(frozen=True)

@@ -202,13 +202,16 @@ async def _first_refusal(ctx: TransitionContext) -> registry.Refusal | None:
 
 
 def refusal_problem(refusal: registry.Refusal) -> Problem:
-    problem = Problem(
-        refusal.message,
-        status=refusal.status,
-        title=refusal.title or ("Not allowed" if refusal.status == 403 else "Conflict"),
-        errors=[FieldError(refusal.field, refusal.message)] if refusal.field else None,
-        extra=refusal.extra or None,
-    )
+    """The problem a guard's refusal answers with: 403 (separation of duties), 422 (a field) or 409."""
+    errors = [FieldError(refusal.field, refusal.message)] if refusal.field else []
+    extra = refusal.extra or None
+    problem: Problem
+    if refusal.status == 422:
+        problem = ValidationProblem(errors, refusal.message, title=refusal.title, extra=extra)
+    else:
+        cls: type[Problem] = {403: Forbidden, 409: Conflict}.get(refusal.status, Problem)
+        title = refusal.title or ("Not allowed" if refusal.status == 403 else "Conflict")
+        problem = cls(refusal.message, status=refusal.status, title=title, errors=errors, extra=extra)
     problem.slug = "forbidden" if refusal.status == 403 else "guard-refused"
     return problem
 
