@@ -37,7 +37,7 @@ from tkm.core.settings import get_settings
 from tkm.documents import context, numbering, offices, renderer
 from tkm.documents.kinds import KINDS
 from tkm.documents.schemas import ProgrammeReportIn
-from tkm.documents.tables import Document
+from tkm.documents.tables import Document, Rendering
 from tkm.programmes.tables import Programme
 
 log = structlog.get_logger(__name__)
@@ -208,7 +208,7 @@ async def issue(
             year=local.year,
             seq=seq,
             number=number,
-            status="pending",
+            status=Rendering.pending,
             verification_code=code,
             issued_at=now,
             issued_by=actor.id if actor else None,
@@ -324,8 +324,8 @@ def _fsync_dir(path: Path) -> None:
 async def _mark_failed(document_id: int, exc: BaseException) -> None:
     message = f"{type(exc).__name__}: {exc}"[:2000]
     await Document.update(
-        {Document.status: "failed", Document.error: message, Document.updated_at: dt.datetime.now(dt.UTC)}
-    ).where(Document.id == document_id, Document.status != "ready")
+        {Document.status: Rendering.failed, Document.error: message, Document.updated_at: dt.datetime.now(dt.UTC)}
+    ).where(Document.id == document_id, Document.status != Rendering.ready)
     log.warning("document.render_failed", document_id=document_id, error=message)
 
 
@@ -338,12 +338,12 @@ async def render(document_id: int) -> str:
     )
     if row is None:
         return "missing"
-    if row["status"] == "ready":
+    if row["status"] == Rendering.ready:
         return "already-ready"
     now = dt.datetime.now(dt.UTC)
     await Document.update(
         {Document.attempts: Document.attempts + 1, Document.render_started_at: now, Document.updated_at: now}
-    ).where(Document.id == document_id, Document.status != "ready")
+    ).where(Document.id == document_id, Document.status != Rendering.ready)
     snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
     relative = Path("documents") / str(row["year"]) / f"{document_id}.pdf"
     final = get_settings().data_dir / relative
@@ -357,14 +357,14 @@ async def render(document_id: int) -> str:
     try:
         async with db.transaction():
             current = await db.for_update(Document.select(Document.status).where(Document.id == document_id)).first()
-            if current is None or current["status"] == "ready":
+            if current is None or current["status"] == Rendering.ready:
                 return "already-ready"  # another delivery of this task finished first; its file stands
             os.replace(temp, final)
             _fsync_dir(final.parent)
             done = dt.datetime.now(dt.UTC)
             await Document.update(
                 {
-                    Document.status: "ready",
+                    Document.status: Rendering.ready,
                     Document.sha256: digest,
                     Document.size: len(pdf),
                     Document.file_path: str(relative),
@@ -401,8 +401,8 @@ async def resend_stuck(
     now = dt.datetime.now(dt.UTC)
     pending_cutoff = now - dt.timedelta(seconds=stuck_after)
     failed_cutoff = now - dt.timedelta(seconds=failed_after)
-    stuck = (Document.status == "pending") & (Document.updated_at <= pending_cutoff)
-    retry = (Document.status == "failed") & (Document.updated_at <= failed_cutoff)
+    stuck = (Document.status == Rendering.pending) & (Document.updated_at <= pending_cutoff)
+    retry = (Document.status == Rendering.failed) & (Document.updated_at <= failed_cutoff)
     rows = await (
         Document.select(Document.id, Document.status, Document.attempts)
         .where(stuck | retry)
@@ -410,7 +410,7 @@ async def resend_stuck(
         .limit(limit)
     )
     resend = [int(r["id"]) for r in rows if r["attempts"] < MAX_RENDER_ATTEMPTS]
-    give_up = [int(r["id"]) for r in rows if r["attempts"] >= MAX_RENDER_ATTEMPTS and r["status"] == "pending"]
+    give_up = [int(r["id"]) for r in rows if r["attempts"] >= MAX_RENDER_ATTEMPTS and r["status"] == Rendering.pending]
     _remove_stale_temp_files(get_settings().data_dir / "documents", STALE_TEMP_SECONDS)
     if not (resend or give_up):
         return 0
@@ -419,16 +419,16 @@ async def resend_stuck(
             await outbox.enqueue(RENDER_TASK, {"document_id": document_id})
         if resend:
             await Document.update({Document.updated_at: now}).where(
-                Document.id.is_in(resend), Document.status != "ready"
+                Document.id.is_in(resend), Document.status != Rendering.ready
             )
         if give_up:
             await Document.update(
                 {
-                    Document.status: "failed",
+                    Document.status: Rendering.failed,
                     Document.error: f"the render did not finish in {MAX_RENDER_ATTEMPTS} attempts",
                     Document.updated_at: now,
                 }
-            ).where(Document.id.is_in(give_up), Document.status == "pending")
+            ).where(Document.id.is_in(give_up), Document.status == Rendering.pending)
     log.info("documents.resent", resent=resend, gave_up=give_up)
     return len(resend)
 
@@ -475,7 +475,7 @@ def download_name(row: dict[str, Any]) -> str:
 async def pdf(document_id: int, actor: CurrentUser) -> tuple[bytes, dict[str, Any]]:
     """The PDF bytes and the document; 409 while it is being made (or its file does not match its hash)."""
     row = await _visible(document_id, actor)
-    if row["status"] != "ready":
+    if row["status"] != Rendering.ready:
         raise Conflict(
             _("The document is not ready yet (%(status)s); try again in a moment.", status=row["status"]),
             extra={"status": row["status"]},

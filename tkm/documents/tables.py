@@ -1,8 +1,18 @@
+from enum import StrEnum
+
 from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from tkm.applications.tables import Application
+
+
+class Rendering(StrEnum):
+    """Where a document's rendering stands (its ``status``)."""
+
+    pending = "pending"
+    ready = "ready"
+    failed = "failed"
 
 
 class Office(Table, tablename="offices"):
@@ -56,7 +66,8 @@ class Document(Table, tablename="documents"):
     year = Integer()
     seq = BigInt()
     number = Varchar(length=200, unique=True)
-    status = Varchar(length=10, default="pending", index=True)  # pending | ready | failed
+    #: The rendering job, not a workflow: pending | ready | failed (``Rendering``).
+    status = Varchar(length=10, default="pending", index=True)
     #: Crockford base32, 12 characters (60 random bits); printed as XXXX-XXXX-XXXX.
     verification_code = Varchar(length=20, unique=True)
     issued_at = Timestamptz()

@@ -23,20 +23,20 @@ from tkm.workflow.registry import Refusal, effect, guard
 async def not_same_actor(
     ctx: TransitionContext, as_action: str | list[str], message: dict[str, str] | None = None
 ) -> Refusal | None:
-    """Separation of duties: whoever last did ``as_action`` (one action or several) to this record may not do
+    """Separation of duties: whoever last did ``as_action`` (or any one of several) to this record may not do
     this one (the recommender does not approve, the requester of a payment does not authorize it).
 
     ``message`` (``{id, en}``, optional) says it in the flow's own words.
     """
     actions = [as_action] if isinstance(as_action, str) else list(as_action)
-    last = await history.last_actor(ctx.record_kind, ctx.record_id, actions)
-    if last is not None and last == ctx.actor.id:
+    done = [a for a in actions if await history.last_actor(ctx.record_kind, ctx.record_id, a) == ctx.actor.id]
+    if done:
         if message:
             return Refusal(str(Label(message["id"], message["en"])), status=403)
         return Refusal(
             _(
                 "You did “%(other)s” here; another person must do “%(action)s”.",
-                other=" / ".join(ctx.workflow.action_label(a) for a in actions),
+                other=" / ".join(ctx.workflow.action_label(a) for a in done),
                 action=ctx.workflow.action_label(ctx.action.name),
             ),
             status=403,

@@ -61,15 +61,11 @@ async def events(kind: str, record_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def last_actor(kind: str, record_id: int, actions: list[str]) -> int | None:
-    """Who last did one of ``actions`` to the record (None if nobody did)."""
+async def last_actor(kind: str, record_id: int, action: str) -> int | None:
+    """Who last did ``action`` to the record (None if nobody did)."""
     row = await (
         HistoryEvent.select(HistoryEvent.actor)
-        .where(
-            HistoryEvent.record_kind == kind,
-            HistoryEvent.record_id == record_id,
-            HistoryEvent.action.is_in(actions),
-        )
+        .where(HistoryEvent.record_kind == kind, HistoryEvent.record_id == record_id, HistoryEvent.action == action)
         .order_by(HistoryEvent.seq, ascending=False)
         .first()
     )

@@ -92,12 +92,17 @@ class _Checker:
         return tuple(refs)
 
 
+def _display_name(path: Path) -> str:
+    """How errors name a file: ``tkm-pemula.toml``, ``flows/tranche.toml``."""
+    return f"{FLOWS_DIR}/{path.name}" if path.parent.name == FLOWS_DIR else path.name
+
+
 def parse(path: Path) -> Workflow:
-    check = _Checker(path.name)
+    check = _Checker(_display_name(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise WorkflowError(f"{path.name}: not valid TOML: {exc}") from None
+        raise WorkflowError(f"{_display_name(path)}: not valid TOML: {exc}") from None
     check.keys(data, TOP_KEYS, "")
     name = check.string(data.get("name"), "name")
     if name != path.stem:
@@ -283,7 +288,7 @@ def parse(path: Path) -> Workflow:
 
     return Workflow(
         name,
-        path.name if path.parent.name != FLOWS_DIR else f"{FLOWS_DIR}/{path.name}",
+        _display_name(path),
         title,
         initial,
         states,
