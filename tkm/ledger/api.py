@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
@@ -14,12 +13,12 @@ from litestar.response import Redirect, Stream
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.openapi import downloads
-from tkm.core.schemas import out
+from tkm.core.schemas import Out, out
 from tkm.documents.schemas import DocumentOut
 from tkm.ledger import exports, services
 
 
-class TrailLineOut(msgspec.Struct):
+class TrailLineOut(Out):
     at: str
     kind: str
     component: str
@@ -32,12 +31,12 @@ class TrailLineOut(msgspec.Struct):
     notes: str
 
 
-class ComponentTotalsOut(msgspec.Struct):
+class ComponentTotalsOut(Out):
     approved: int
     disbursed: int
 
 
-class TotalsOut(msgspec.Struct):
+class TotalsOut(Out):
     approved: int
     disbursed: int
     spent: int
@@ -48,7 +47,7 @@ class TotalsOut(msgspec.Struct):
     expenses: dict[str, int]
 
 
-class FundsTrailOut(msgspec.Struct):
+class FundsTrailOut(Out):
     application_id: int
     entries: list[TrailLineOut]
     totals: TotalsOut
