@@ -20,6 +20,7 @@ from tkm.auth.sessions import make_store, session_config
 from tkm.core import db
 from tkm.core.logging import configure_logging
 from tkm.core.middleware import LanguageMiddleware
+from tkm.core.openapi import ProblemResponses
 from tkm.core.problem_handlers import EXCEPTION_HANDLERS, AuditDenialsMiddleware
 from tkm.core.settings import Settings, get_settings
 from tkm.web.templating import configure_environment
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": make_store(settings)},
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ProblemResponses()],
         openapi_config=OpenAPIConfig(
             title="TKM API",
             version=__version__,

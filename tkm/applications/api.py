@@ -13,11 +13,12 @@ from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from tkm.applications import attachments, services
-from tkm.applications.schemas import ApplicationIn, ApplicationPatch
+from tkm.applications.schemas import ApplicationIn, ApplicationOut, ApplicationPageOut, ApplicationPatch, AttachmentOut
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch, optional_json_object
+from tkm.core.schemas import out
 from tkm.workflow.engine import parse_if_match
 
 
@@ -33,8 +34,8 @@ class ApplicationController(Controller):
     dependencies = {"user": Provide(provide_user)}
 
     @post("/", status_code=HTTP_201_CREATED, summary="Start an application (draft) with business plan and budget")
-    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ApplicationIn]) -> dict[str, Any]:
-        return await services.create_application(user, data)
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ApplicationIn]) -> ApplicationOut:
+        return out(ApplicationOut, await services.create_application(user, data))
 
     @get("/", summary="Applications you may see, filtered and paged")
     async def list(
@@ -46,14 +47,15 @@ class ApplicationController(Controller):
         q: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
         per_page: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
-        return await services.list_applications(
+    ) -> ApplicationPageOut:
+        applications = await services.list_applications(
             user, page_params(page, per_page), status=status, programme=programme, region=region, q=q
         )
+        return out(ApplicationPageOut, applications)
 
     @get("/{application_id:int}", summary="One application with history, allowed actions and rubric")
-    async def get_one(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> dict[str, Any]:
-        return await services.get_application(application_id, user)
+    async def get_one(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> ApplicationOut:
+        return out(ApplicationOut, await services.get_application(application_id, user))
 
     @patch("/{application_id:int}", summary="Change the business plan or budget (draft or revision requested)")
     async def update(
@@ -62,8 +64,9 @@ class ApplicationController(Controller):
         application_id: FromPath[int],
         data: JSONBody[ApplicationPatch],
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
-        return await services.patch_application(application_id, user, data, parse_if_match(if_match))
+    ) -> ApplicationOut:
+        changed = await services.patch_application(application_id, user, data, parse_if_match(if_match))
+        return out(ApplicationOut, changed)
 
     @post(
         "/{application_id:int}/actions/{action:str}",
@@ -77,9 +80,9 @@ class ApplicationController(Controller):
         application_id: FromPath[int],
         action: FromPath[str],
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
+    ) -> ApplicationOut:
         body = await optional_json_object(request)
-        return await services.act(application_id, action, user, body, parse_if_match(if_match))
+        return out(ApplicationOut, await services.act(application_id, action, user, body, parse_if_match(if_match)))
 
     @post(
         "/{application_id:int}/attachments",
@@ -88,9 +91,10 @@ class ApplicationController(Controller):
     )
     async def upload(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int], data: MultipartBody[AttachmentForm]
-    ) -> dict[str, Any]:
+    ) -> AttachmentOut:
         try:
-            return await attachments.upload(application_id, user, data.kind, data.file.filename, data.file.file)
+            stored = await attachments.upload(application_id, user, data.kind, data.file.filename, data.file.file)
+            return out(AttachmentOut, stored)
         finally:
             await data.file.close()
 
@@ -100,7 +104,13 @@ class AttachmentController(Controller):
     tags = ["applications"]
     dependencies = {"user": Provide(provide_user)}
 
-    @get("/{attachment_id:int}", summary="Download an attachment (same access as its application)")
+    @get(
+        "/{attachment_id:int}",
+        summary="Download an attachment (same access as its application)",
+        # The file's own type (PDF, JPEG or PNG, as sniffed at upload) is sent in Content-Type.
+        media_type="*/*",
+        response_description="The file as uploaded",
+    )
     async def download(self, user: NamedDependency[CurrentUser], attachment_id: FromPath[int]) -> File:
         path, row = await attachments.open_for_download(attachment_id, user)
         return File(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -13,10 +13,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from tkm.auth import services
 from tkm.auth.guards import client_address, provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
-from tkm.auth.schemas import LoginIn, LoginOut, RegisterIn, UserCreateIn, UserOut
+from tkm.auth.schemas import LoginIn, LoginOut, RegisterIn, UserCreateIn, UserOut, UserPageOut
 from tkm.auth.sessions import rotate_session_id
 from tkm.auth.tables import User
 from tkm.core.pagination import page_params
+from tkm.core.schemas import out
 
 
 def user_out(user: CurrentUser) -> UserOut:
@@ -34,7 +35,12 @@ class AuthController(Controller):
         )
         return user_out(user)
 
-    @post("/login", status_code=200, summary="Log in: returns a bearer token and sets the session cookie")
+    @post(
+        "/login",
+        status_code=200,
+        summary="Log in: returns a bearer token and sets the session cookie",
+        opt={"problems": (401, 429)},
+    )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
         result = await services.login(
             data.email, data.password, address=client_address(request), user_agent=request.headers.get("user-agent", "")
@@ -71,7 +77,7 @@ class MeController(Controller):
         page: FromQuery[int | None] = None,
         per_page: FromQuery[int | None] = None,
         role: FromQuery[str | None] = None,
-    ) -> Response[Any]:
+    ) -> UserPageOut:
         params = page_params(page, per_page)
         query = User.select(User.id, User.email, User.name, User.role, User.regions, User.active)
         count = User.count()
@@ -82,4 +88,4 @@ class MeController(Controller):
         items = [
             {**r, "regions": json.loads(r["regions"]) if isinstance(r["regions"], str) else r["regions"]} for r in rows
         ]
-        return Response(params.envelope(items, await count))
+        return out(UserPageOut, params.envelope(items, await count))

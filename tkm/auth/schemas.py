@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import msgspec
 
+from tkm.core.schemas import Out
+
 
 class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str
@@ -24,7 +26,7 @@ class UserCreateIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: str = ""
 
 
-class UserOut(msgspec.Struct):
+class UserOut(Out):
     id: int
     email: str
     name: str
@@ -32,7 +34,18 @@ class UserOut(msgspec.Struct):
     regions: list[str]
 
 
-class LoginOut(msgspec.Struct):
+class LoginOut(Out):
     token: str
     user: UserOut
     expires_at: str
+
+
+class UserListItemOut(UserOut):
+    active: bool
+
+
+class UserPageOut(Out):
+    items: list[UserListItemOut]
+    page: int
+    per_page: int
+    total: int

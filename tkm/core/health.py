@@ -6,8 +6,10 @@ from typing import Any
 
 import anyio
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from tkm.core import db
+from tkm.core.schemas import HealthOut, out
 
 
 def _broker_ok() -> bool:
@@ -41,8 +43,16 @@ async def check(timeout: float = 1.0) -> dict[str, Any]:
     return {"database": database, "broker": broker, "workers": workers}
 
 
-@get("/health", tags=["operations"], summary="Database, broker and live workers", cache=False)
-async def health() -> Response[dict[str, Any]]:
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Database, broker and live workers",
+    cache=False,
+    responses={
+        503: ResponseSpec(HealthOut, description="The database or the broker is not reachable", generate_examples=False)
+    },
+)
+async def health() -> Response[HealthOut]:
     result = await check()
     ok = result["database"] == "ok" and result["broker"] == "ok"
-    return Response(result, status_code=200 if ok else 503)
+    return Response(out(HealthOut, result), status_code=200 if ok else 503)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
+from tkm.core.schemas import out
 from tkm.dashboard import services
+from tkm.dashboard.schemas import DashboardOut
 
 
 class DashboardController(Controller):
@@ -30,5 +30,5 @@ class DashboardController(Controller):
         user: NamedDependency[CurrentUser],
         programme: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
-        return await services.dashboard(user, programme, region)
+    ) -> DashboardOut:
+        return out(DashboardOut, await services.dashboard(user, programme, region))

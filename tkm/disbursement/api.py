@@ -10,14 +10,18 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.errors import FieldError, ValidationProblem
 from tkm.core.i18n import _
+from tkm.core.openapi import downloads
 from tkm.core.pagination import page_params
 from tkm.core.params import IdempotencyKey, optional_json_object
+from tkm.core.schemas import out
 from tkm.disbursement import bankfiles, services
+from tkm.disbursement.schemas import PaymentBatchOut, StatementOut, TrancheOut, TranchePageOut
 
 
 @dataclass
@@ -32,8 +36,8 @@ class TrancheController(Controller):
     @get("/api/v1/applications/{application_id:int}/tranches", summary="The application's tranches")
     async def for_application(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
-        return await services.list_for_application(application_id, user)
+    ) -> list[TrancheOut]:
+        return out(list[TrancheOut], await services.list_for_application(application_id, user))
 
     @get("/api/v1/tranches", summary="Tranches you may see, by status (the finance queue)")
     async def queue(
@@ -42,15 +46,18 @@ class TrancheController(Controller):
         status: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
         per_page: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
+    ) -> TranchePageOut:
         params = page_params(page, per_page)
         items, total = await services.list_tranches(user, status, params.per_page, params.offset)
-        return params.envelope(items, total)
+        return out(TranchePageOut, params.envelope(items, total))
 
     @post(
         "/api/v1/tranches/{tranche_id:int}/actions/{action:str}",
+        status_code=HTTP_200_OK,
         summary="request, authorize, pay {transfer_reference, paid_at} or fail {reason} (finance); "
         "send Idempotency-Key",
+        response_description="The tranche after the action; a repeat with the same key replays it "
+        "(header Idempotent-Replayed: true)",
     )
     async def act(
         self,
@@ -59,20 +66,24 @@ class TrancheController(Controller):
         tranche_id: FromPath[int],
         action: FromPath[str],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[TrancheOut]:
         body = await optional_json_object(request)
         outcome = await services.act(tranche_id, action, user, body, idempotency_key)
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(outcome.body, status_code=outcome.status_code, headers=headers)
+        return Response(out(TrancheOut, outcome.body), status_code=outcome.status_code, headers=headers)
 
-    @get("/api/v1/payment-batches", summary="Authorized tranches as a bank bulk-transfer file (?format=csv)")
+    @get(
+        "/api/v1/payment-batches",
+        summary="Authorized tranches as a bank bulk-transfer file (?format=csv, the default) or as JSON (?format=json)",
+        operation_class=downloads("text/csv"),
+    )
     async def batch(
         self, user: NamedDependency[CurrentUser], status: FromQuery[str | None] = None, format: FromQuery[str] = "csv"
-    ) -> Response[Any]:
+    ) -> Response[PaymentBatchOut]:
         """``status`` defaults to the tranches waiting for the bank (authorized, in the standard flow)."""
         if format == "json":
             items, total = await services.list_tranches(user, status or services.flow().states_with("payable"), 200, 0)
-            return Response({"items": items, "total": total})
+            return Response(out(PaymentBatchOut, {"items": items, "total": total}))
         if format != "csv":
             raise ValidationProblem([FieldError("format", _("Use csv or json."))])
         stream = bankfiles.batch_csv(user, status)
@@ -84,7 +95,7 @@ class TrancheController(Controller):
             async for chunk in stream:
                 yield chunk
 
-        return Stream(
+        return Stream(  # type: ignore[return-value]
             body(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tkm-payment-batch-{name}.csv"'},
@@ -95,9 +106,9 @@ class TrancheController(Controller):
         status_code=200,
         summary="Upload a bank statement CSV (reference, amount[, date, transfer_reference]); marks matches paid",
     )
-    async def statement(self, user: NamedDependency[CurrentUser], data: MultipartBody[StatementForm]) -> dict[str, Any]:
+    async def statement(self, user: NamedDependency[CurrentUser], data: MultipartBody[StatementForm]) -> StatementOut:
         try:
             raw = await data.file.read(bankfiles.MAX_STATEMENT_BYTES + 1)
         finally:
             await data.file.close()
-        return await bankfiles.apply_statement(user, raw)
+        return out(StatementOut, await bankfiles.apply_statement(user, raw))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
@@ -13,8 +12,17 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
+from tkm.core.params import IfMatch
+from tkm.core.schemas import out
 from tkm.documents import offices, services
-from tkm.documents.schemas import OfficeIn, OfficePatch, ProgrammeReportIn
+from tkm.documents.schemas import (
+    DocumentOut,
+    OfficeIn,
+    OfficeOut,
+    OfficePatch,
+    ProgrammeReportIn,
+    VerificationOut,
+)
 from tkm.workflow.engine import parse_if_match
 
 
@@ -31,17 +39,18 @@ class DocumentController(Controller):
     @get("/applications/{application_id:int}/documents", summary="Letters issued for an application")
     async def for_application(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
-        return await services.list_for_application(application_id, user)
+    ) -> list[DocumentOut]:
+        return out(list[DocumentOut], await services.list_for_application(application_id, user))
 
     @get("/documents/{document_id:int}", summary="One document (its status, number and fingerprint)")
-    async def get_one(self, user: NamedDependency[CurrentUser], document_id: FromPath[int]) -> dict[str, Any]:
-        return await services.get_document(document_id, user)
+    async def get_one(self, user: NamedDependency[CurrentUser], document_id: FromPath[int]) -> DocumentOut:
+        return out(DocumentOut, await services.get_document(document_id, user))
 
     @get(
         "/documents/{document_id:int}/pdf",
         summary="Download the PDF (409 while it is being made)",
         media_type="application/pdf",
+        opt={"problems": (409,)},
     )
     async def download(self, user: NamedDependency[CurrentUser], document_id: FromPath[int]) -> Response[bytes]:
         content, document = await services.pdf(document_id, user)
@@ -63,8 +72,8 @@ class DocumentController(Controller):
     )
     async def programme_report(
         self, user: NamedDependency[CurrentUser], data: JSONBody[ProgrammeReportIn]
-    ) -> dict[str, Any]:
-        return await services.request_programme_report(user, data)
+    ) -> DocumentOut:
+        return out(DocumentOut, await services.request_programme_report(user, data))
 
 
 class OfficeController(Controller):
@@ -73,26 +82,26 @@ class OfficeController(Controller):
     dependencies = {"user": Provide(provide_user)}
 
     @get("/", summary="Issuing offices: letterhead, signatories and numbering")
-    async def list(self, user: NamedDependency[CurrentUser]) -> list[dict[str, Any]]:
-        return await offices.list_offices()
+    async def list(self, user: NamedDependency[CurrentUser]) -> list[OfficeOut]:
+        return out(list[OfficeOut], await offices.list_offices())
 
     @get("/{code:str}", summary="One issuing office")
-    async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> dict[str, Any]:
-        return await offices.get_office(code)
+    async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> OfficeOut:
+        return out(OfficeOut, await offices.get_office(code))
 
     @post("/", status_code=HTTP_201_CREATED, guards=[roles(Role.admin)], summary="Add an issuing office (admin)")
-    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[OfficeIn]) -> dict[str, Any]:
-        return await offices.create_office(user, data)
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[OfficeIn]) -> OfficeOut:
+        return out(OfficeOut, await offices.create_office(user, data))
 
     @patch("/{code:str}", guards=[roles(Role.admin)], summary="Change an issuing office (admin; If-Match)")
     async def update(
         self,
-        request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         code: FromPath[str],
         data: JSONBody[OfficePatch],
-    ) -> dict[str, Any]:
-        return await offices.update_office(user, code, data, parse_if_match(request.headers.get("if-match")))
+        if_match: IfMatch = None,
+    ) -> OfficeOut:
+        return out(OfficeOut, await offices.update_office(user, code, data, parse_if_match(if_match)))
 
 
 class VerifyController(Controller):
@@ -102,10 +111,10 @@ class VerifyController(Controller):
     tags = ["documents"]
 
     @get("/{code:str}", summary="What a verification code stands for; with ?sha256= whether a file matches")
-    async def lookup(self, code: FromPath[str], sha256: FromQuery[str | None] = None) -> dict[str, Any]:
+    async def lookup(self, code: FromPath[str], sha256: FromQuery[str | None] = None) -> VerificationOut:
         if sha256 is not None:
-            return await services.check_file(code, sha256=sha256)
-        return await services.verification(code)
+            return out(VerificationOut, await services.check_file(code, sha256=sha256))
+        return out(VerificationOut, await services.verification(code))
 
     @post(
         "/{code:str}",
@@ -114,5 +123,5 @@ class VerifyController(Controller):
         # Changes nothing and needs no session: a script without a CSRF cookie may call it.
         opt={"exclude_from_csrf": True},
     )
-    async def check(self, code: FromPath[str], data: MultipartBody[FileUpload]) -> dict[str, Any]:
-        return await services.check_file(code, content=await data.file.read())
+    async def check(self, code: FromPath[str], data: MultipartBody[FileUpload]) -> VerificationOut:
+        return out(VerificationOut, await services.check_file(code, content=await data.file.read()))

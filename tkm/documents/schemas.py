@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import msgspec
 
+from tkm.core.schemas import Out
 from tkm.documents.numbering import DEFAULT_PATTERN
 
 
@@ -50,3 +51,61 @@ class ProgrammeReportIn(msgspec.Struct, forbid_unknown_fields=True):
     programme: str
     #: Kemendagri code; empty for the whole programme (auditors, or staff covering every region).
     region: str = ""
+
+
+# --- responses ----------------------------------------------------------------------------------------------------
+
+
+class DocumentOut(Out):
+    id: int
+    kind: str
+    title: str
+    number: str
+    #: pending | ready | failed
+    status: str
+    #: SHA-256 of the signed file, once it is made
+    sha256: str | None
+    issued_at: str
+    verification_code: str
+    verify_url: str
+    #: null for documents about a programme rather than one application
+    application_id: int | None
+    office: str
+    size: int
+
+
+class VerificationOut(Out):
+    verification_code: str
+    kind: str
+    kind_label: str
+    title: str
+    number: str
+    issued_at: str
+    issued_on: str
+    office: str
+    status: str
+    sha256: str | None
+    #: When a file or ?sha256= was given: the SHA-256 compared, and whether it is the document's.
+    checked_sha256: str | None = None
+    matches: bool | None = None
+
+
+class OfficeOut(Out):
+    code: str
+    name: str
+    region: str
+    region_name: str
+    is_default: bool
+    letterhead: list[str]
+    address: str
+    contact: str
+    city: str
+    signatory_name: str
+    signatory_title: str
+    signatory_nip: str
+    #: {letter kind: {"name", "title", "nip"}}: who signs that kind instead of the office's signatory
+    signatories: dict[str, dict[str, str]]
+    numbering_pattern: str
+    #: {letter kind: code used in its number}
+    kind_codes: dict[str, str]
+    version: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -13,8 +11,9 @@ from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch
+from tkm.core.schemas import out
 from tkm.groups import services
-from tkm.groups.schemas import GroupIn, GroupPatch
+from tkm.groups.schemas import GroupIn, GroupOut, GroupPageOut, GroupPatch
 from tkm.workflow.engine import parse_if_match
 
 
@@ -24,8 +23,8 @@ class GroupController(Controller):
     dependencies = {"user": Provide(provide_user)}
 
     @post("/", status_code=HTTP_201_CREATED, summary="Register a community group and its members (applicant)")
-    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[GroupIn]) -> dict[str, Any]:
-        return await services.create_group(user, data)
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[GroupIn]) -> GroupOut:
+        return out(GroupOut, await services.create_group(user, data))
 
     @get("/", summary="Groups you may see (yours; staff: your regions)")
     async def list(
@@ -35,12 +34,12 @@ class GroupController(Controller):
         per_page: FromQuery[int | None] = None,
         q: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
-        return await services.list_groups(user, page_params(page, per_page), q, region)
+    ) -> GroupPageOut:
+        return out(GroupPageOut, await services.list_groups(user, page_params(page, per_page), q, region))
 
     @get("/{group_id:int}", summary="One group with its members")
-    async def get_one(self, user: NamedDependency[CurrentUser], group_id: FromPath[int]) -> dict[str, Any]:
-        return await services.get_group(group_id, user)
+    async def get_one(self, user: NamedDependency[CurrentUser], group_id: FromPath[int]) -> GroupOut:
+        return out(GroupOut, await services.get_group(group_id, user))
 
     @patch("/{group_id:int}", summary="Change a group (its leader); members are replaced as a whole")
     async def update(
@@ -49,5 +48,5 @@ class GroupController(Controller):
         group_id: FromPath[int],
         data: JSONBody[GroupPatch],
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
-        return await services.patch_group(group_id, user, data, parse_if_match(if_match))
+    ) -> GroupOut:
+        return out(GroupOut, await services.patch_group(group_id, user, data, parse_if_match(if_match)))

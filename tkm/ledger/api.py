@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Stream
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
+from tkm.core.openapi import downloads
+from tkm.core.schemas import Out, out
+from tkm.documents.schemas import DocumentOut
 from tkm.ledger import exports, services
 
 
-class TrailLineOut(msgspec.Struct):
+class TrailLineOut(Out):
     at: str
     kind: str
     component: str
@@ -28,12 +31,12 @@ class TrailLineOut(msgspec.Struct):
     notes: str
 
 
-class ComponentTotalsOut(msgspec.Struct):
+class ComponentTotalsOut(Out):
     approved: int
     disbursed: int
 
 
-class TotalsOut(msgspec.Struct):
+class TotalsOut(Out):
     approved: int
     disbursed: int
     spent: int
@@ -44,7 +47,7 @@ class TotalsOut(msgspec.Struct):
     expenses: dict[str, int]
 
 
-class FundsTrailOut(msgspec.Struct):
+class FundsTrailOut(Out):
     application_id: int
     entries: list[TrailLineOut]
     totals: TotalsOut
@@ -82,6 +85,16 @@ class FundsTrailController(Controller):
         "/{application_id:int}/funds-trail",
         summary="Funds trail of an application (JSON, CSV or XLSX)",
         description=DESCRIPTION,
+        operation_class=downloads("text/csv", exports.XLSX_MEDIA_TYPE),
+        responses={
+            202: ResponseSpec(
+                DocumentOut, description="?format=pdf: the letter is being made; poll Location", generate_examples=False
+            ),
+            303: ResponseSpec(
+                None, description="?format=pdf: the letter is ready; Location is its PDF", generate_examples=False
+            ),
+        },
+        opt={"problems": (415,)},
     )
     async def funds_trail(
         self,
@@ -111,7 +124,7 @@ class FundsTrailController(Controller):
         }
         if kind == "pdf":
             return await _pdf(application_id, body, user)  # type: ignore[return-value]
-        return Response(body)
+        return Response(out(FundsTrailOut, body))
 
 
 async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) -> Response[Any]:
@@ -126,4 +139,4 @@ async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) ->
     location = f"/api/v1/documents/{document_id}/pdf"
     if document["status"] == "ready":
         return Redirect(location, status_code=303)  # type: ignore[return-value]
-    return Response(document, status_code=202, headers={"Location": location})
+    return Response(out(DocumentOut, document), status_code=202, headers={"Location": location})

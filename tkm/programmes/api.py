@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -12,8 +10,16 @@ from litestar.status_codes import HTTP_201_CREATED
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.pagination import page_params
+from tkm.core.schemas import out
 from tkm.programmes import services
-from tkm.programmes.schemas import ProgrammeIn, TrainingCentreIn
+from tkm.programmes.schemas import (
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammePageOut,
+    TrainingCentreIn,
+    TrainingCentreOut,
+    TrainingCentrePageOut,
+)
 
 
 class TrainingCentreController(Controller):
@@ -29,12 +35,12 @@ class TrainingCentreController(Controller):
         per_page: FromQuery[int | None] = None,
         region: FromQuery[str | None] = None,
         kind: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
-        return await services.list_centres(page_params(page, per_page), region, kind)
+    ) -> TrainingCentrePageOut:
+        return out(TrainingCentrePageOut, await services.list_centres(page_params(page, per_page), region, kind))
 
     @post("/", status_code=HTTP_201_CREATED, guards=[roles(Role.admin)], summary="Add a training centre (admin)")
-    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[TrainingCentreIn]) -> dict[str, Any]:
-        return await services.create_centre(user, data)
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[TrainingCentreIn]) -> TrainingCentreOut:
+        return out(TrainingCentreOut, await services.create_centre(user, data))
 
 
 class ProgrammeController(Controller):
@@ -51,13 +57,14 @@ class ProgrammeController(Controller):
         region: FromQuery[str | None] = None,
         open: FromQuery[bool] = False,
         covering: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
-        return await services.list_programmes(page_params(page, per_page), region, open, covering)
+    ) -> ProgrammePageOut:
+        programmes = await services.list_programmes(page_params(page, per_page), region, open, covering)
+        return out(ProgrammePageOut, programmes)
 
     @get("/{code:str}", summary="One programme")
-    async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> dict[str, Any]:
-        return await services.get_programme(code)
+    async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> ProgrammeOut:
+        return out(ProgrammeOut, await services.get_programme(code))
 
     @post("/", status_code=HTTP_201_CREATED, guards=[roles(Role.admin)], summary="Open a programme (admin)")
-    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ProgrammeIn]) -> dict[str, Any]:
-        return await services.create_programme(user, data)
+    async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ProgrammeIn]) -> ProgrammeOut:
+        return out(ProgrammeOut, await services.create_programme(user, data))

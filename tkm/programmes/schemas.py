@@ -5,6 +5,8 @@ from typing import Literal
 
 import msgspec
 
+from tkm.core.schemas import Out
+
 COMPONENTS = ("capital", "wages", "product_development", "marketing")
 
 
@@ -37,3 +39,51 @@ class ProgrammeIn(msgspec.Struct, forbid_unknown_fields=True):
     components: dict[str, ComponentRule]
     report_due_day: int = 10
     reminder_grace_days: int = 7
+
+
+# --- responses ----------------------------------------------------------------------------------------------------
+
+
+class TrainingCentreOut(Out):
+    id: int
+    code: str
+    name: str
+    kind: str
+    region: str
+    region_name: str
+    vocations: list[str]
+    it_based: bool
+
+
+class TrainingCentrePageOut(Out):
+    items: list[TrainingCentreOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class ProgrammeOut(Out):
+    id: int
+    code: str
+    name: str
+    workflow: str
+    fiscal_year: int
+    budget_ceiling: int
+    max_per_group: int
+    min_members: int
+    max_members: int
+    regions: list[str]
+    opens_on: str
+    closes_on: str
+    #: {component: {"max": rupiah, "daily_wage_max": rupiah (wages)}}
+    components: dict[str, dict[str, int]]
+    report_due_day: int
+    reminder_grace_days: int
+    is_open: bool
+
+
+class ProgrammePageOut(Out):
+    items: list[ProgrammeOut]
+    page: int
+    per_page: int
+    total: int

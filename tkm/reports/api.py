@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -14,8 +12,9 @@ from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch
+from tkm.core.schemas import out
 from tkm.reports import services
-from tkm.reports.schemas import ReportIn
+from tkm.reports.schemas import ReportIn, ReportOut, ReportPageOut
 from tkm.workflow.engine import parse_if_match
 
 
@@ -31,12 +30,12 @@ class ApplicationReportsController(Controller):
     @post("/", status_code=HTTP_201_CREATED, summary="File the monthly report of one period (applicant)")
     async def create(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int], data: JSONBody[ReportIn]
-    ) -> dict[str, Any]:
-        return await services.submit(application_id, user, data)
+    ) -> ReportOut:
+        return out(ReportOut, await services.submit(application_id, user, data))
 
     @get("/", summary="The application's reports, oldest period first")
-    async def list(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> list[dict[str, Any]]:
-        return await services.list_for_application(application_id, user)
+    async def list(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> list[ReportOut]:
+        return out(list[ReportOut], await services.list_for_application(application_id, user))
 
 
 class ReportController(Controller):
@@ -52,12 +51,12 @@ class ReportController(Controller):
         region: FromQuery[str | None] = None,
         page: FromQuery[int | None] = None,
         per_page: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
-        return await services.list_reports(user, page_params(page, per_page), status, region)
+    ) -> ReportPageOut:
+        return out(ReportPageOut, await services.list_reports(user, page_params(page, per_page), status, region))
 
     @get("/{report_id:int}", summary="One report with its review history")
-    async def get_one(self, user: NamedDependency[CurrentUser], report_id: FromPath[int]) -> dict[str, Any]:
-        return await services.get_report(report_id, user)
+    async def get_one(self, user: NamedDependency[CurrentUser], report_id: FromPath[int]) -> ReportOut:
+        return out(ReportOut, await services.get_report(report_id, user))
 
     @put("/{report_id:int}", summary="Correct a report sent back for revision (applicant); it waits for review again")
     async def correct(
@@ -66,8 +65,8 @@ class ReportController(Controller):
         report_id: FromPath[int],
         data: JSONBody[ReportIn],
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
-        return await services.correct(report_id, user, data, parse_if_match(if_match))
+    ) -> ReportOut:
+        return out(ReportOut, await services.correct(report_id, user, data, parse_if_match(if_match)))
 
     @post(
         "/{report_id:int}/actions/{action:str}",
@@ -81,6 +80,6 @@ class ReportController(Controller):
         action: FromPath[str],
         data: JSONBody[ReviewIn | None] = None,
         if_match: IfMatch = None,
-    ) -> dict[str, Any]:
+    ) -> ReportOut:
         notes = data.notes if data else ""
-        return await services.review(report_id, action, user, notes, parse_if_match(if_match))
+        return out(ReportOut, await services.review(report_id, action, user, notes, parse_if_match(if_match)))

@@ -4,6 +4,8 @@ from typing import Any
 
 import msgspec
 
+from tkm.core.schemas import Out
+
 
 class ProductionLine(msgspec.Struct, forbid_unknown_fields=True):
     product: str
@@ -32,3 +34,67 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     wages_paid: Any = 0
     notes: str = ""
     final: bool = False
+
+
+# --- responses ----------------------------------------------------------------------------------------------------
+
+
+class ProductionOut(Out):
+    product: str
+    unit: str
+    quantity: int
+
+
+class SaleOut(Out):
+    product: str
+    quantity: int
+    revenue: int
+
+
+class ExpenseOut(Out):
+    category: str
+    amount: int
+
+
+class ReportEventOut(Out):
+    seq: int
+    action: str
+    actor: str
+    at: str
+    notes: str
+
+
+class ReportOut(Out):
+    id: int
+    application_id: int
+    period: str
+    status: str
+    final: bool
+    version: int
+    production: list[ProductionOut]
+    sales: list[SaleOut]
+    expenses: list[ExpenseOut]
+    revenue: int
+    expenses_total: int
+    reinvested: int
+    #: reinvested / revenue; null without revenue
+    reinvestment_rate: float | None
+    workers: int
+    wages_paid: int
+    notes: str
+    review_notes: str
+    submitted_at: str
+    reviewed_at: str | None
+    history: list[ReportEventOut]
+
+
+class ReportListItemOut(ReportOut):
+    #: The group's name.
+    group: str
+
+
+class ReportPageOut(Out):
+    items: list[ReportListItemOut]
+    page: int
+    per_page: int
+    total: int
