@@ -7,9 +7,9 @@ import threading
 import httpx
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.factories import World
+from tkm.testing import processes
 
 pytestmark = pytest.mark.slow
 

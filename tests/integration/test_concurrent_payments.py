@@ -12,10 +12,10 @@ import uuid
 import httpx
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.factories import World
 from tkm.programmes.services import today
+from tkm.testing import processes
 
 pytestmark = pytest.mark.slow
 CALLS = 50
