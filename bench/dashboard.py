@@ -26,7 +26,6 @@ import re
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -241,17 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tkm-bench-dashboard-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
-    env |= {
-        "TKM_DATA_DIR": str(data_dir),
-        "TKM_DATABASE_URL": external.postgres_url_for(DATABASE, server=BASE_URL),
-        "TKM_ENV": "development",
-        "TKM_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
-        del os.environ[key]
+    data_dir, env = processes.own_installation(
+        "tkm-bench-dashboard-",
+        {"TKM_DATABASE_URL": external.postgres_url_for(DATABASE, server=BASE_URL), "TKM_LOG_LEVEL": "WARNING"},
+    )
 
     loaded = prepare(args.groups, args.reuse, env)
     password = secrets.token_urlsafe(16)

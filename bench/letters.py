@@ -29,10 +29,11 @@ import platform
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tkm.testing import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_GOAL = 1.2
@@ -174,8 +175,6 @@ def through_celery(
     logs: Path,
     run: int = 0,
 ) -> dict[str, float]:
-    from tkm.testing import processes
-
     ids = loop.run_until_complete(issue_decrees(application_id, count, f"celery-{concurrency}-{run}"))
     worker = processes.start_worker(env, logs, concurrency, loglevel="WARNING", prefix="bench")
     try:
@@ -259,16 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tkm-bench-letters-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
-    env |= {
-        "TKM_DATA_DIR": str(data_dir),
-        "TKM_QUEUE": f"bench-letters-{secrets.token_hex(4)}",
-        "TKM_ENV": "development",
-    }
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
-        del os.environ[key]
+    data_dir, env = processes.own_installation(
+        "tkm-bench-letters-", {"TKM_QUEUE": f"bench-letters-{secrets.token_hex(4)}"}
+    )
 
     from tkm import worker
     from tkm.cli import migrate_quietly

@@ -183,6 +183,16 @@ def api(client: Any) -> Api:
 
 
 @pytest.fixture(scope="module")
+def server(env: dict[str, str], settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real ``tkm serve`` on this module's installation (stopped after the module)."""
+    proc, url = processes.start_server(env, tmp_path_factory.mktemp("web-logs"))
+    try:
+        yield url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
 def artifacts_dir(request: pytest.FixtureRequest) -> Path:
     path = ARTIFACTS / Path(str(request.node.name)).stem
     path.mkdir(parents=True, exist_ok=True)

@@ -9,18 +9,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.factories import World
-from tkm.testing import processes
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(env, settings, tmp_path_factory):
-    proc, url = processes.start_server(env, tmp_path_factory.mktemp("web-logs"))
-    try:
-        yield url
-    finally:
-        proc.stop()
 
 
 @pytest.mark.parametrize("with_if_match", [True, False])

@@ -161,3 +161,20 @@ def start_server(settings_env: dict[str, str], log_dir: Path, port: int | None =
     url = f"http://127.0.0.1:{port}"
     wait_for_health(url, proc)
     return proc, url
+
+
+def own_installation(prefix: str, settings: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A fresh TKM_DATA_DIR (a new temporary folder) with ``settings``, made this process's environment too.
+
+    For benchmarks: they and the processes they start see exactly these TKM_* variables and no others.
+    Returns the folder and the environment for child processes.
+    """
+    import tempfile
+
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
+    env |= {"TKM_DATA_DIR": str(data_dir), "TKM_ENV": "development", **settings}
+    os.environ.update(env)
+    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
+        del os.environ[key]
+    return data_dir, env
