@@ -20,12 +20,10 @@ class Caller(Protocol):
 
 
 def months_ago(n: int, day: int = 15) -> dt.datetime:
-    """9:00 in Jakarta on ``day`` of the month ``n`` months before this one, in UTC."""
+    """9:00 in Jakarta on ``day`` of the month ``n`` months before this one (after it for a negative ``n``), in UTC."""
     now = dt.datetime.now(JAKARTA)
-    year, month = now.year, now.month - n
-    while month < 1:
-        month += 12
-        year -= 1
+    years, month0 = divmod(now.month - 1 - n, 12)  # a count of months from January, wrapped both ways
+    year, month = now.year + years, month0 + 1
     return dt.datetime(year, month, day, 9, 0, tzinfo=JAKARTA).astimezone(dt.UTC)
 
 
