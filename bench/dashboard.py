@@ -25,36 +25,22 @@ import platform
 import re
 import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from tkm.testing import external, processes
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "tkm_bench_dashboard"
-BASE_URL = os.environ.get("TKM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BASE_URL = os.environ.get("TKM_BENCH_POSTGRES_URL", external.POSTGRES_URL)
 RATIO_GOAL = 1.5
 MEDIAN_GOAL_MS = 300
 WARM_UP = 3
 LOAD_AT_START = os.getloadavg()[0]
 HEADING = "## Dashboard (`make bench-dashboard`)"
 USER = "nasional@bench.tkm.test"
-
-
-def _url(database: str) -> str:
-    return BASE_URL.rpartition("/")[0] + "/" + database
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(BASE_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _scale_groups(url: str) -> int:
@@ -81,9 +67,7 @@ async def _scale_groups(url: str) -> int:
 
 def _tkm(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "tkm", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = processes.run_tkm(args, env, timeout=None)
     if result.returncode != 0:
         raise SystemExit(f"tkm {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return time.perf_counter() - started, result.stdout
@@ -96,8 +80,8 @@ def prepare(groups: int, reuse: bool, env: dict[str, str]) -> dict[str, Any]:
     if reuse and have == groups:
         print(f"reusing {DATABASE} ({have} scale groups)", flush=True)
         return {"reused": True}
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    asyncio.run(_admin(f'CREATE DATABASE "{DATABASE}"'))
+    external.drop_postgres_database(DATABASE, server=BASE_URL)
+    external.create_postgres_database(name=DATABASE, server=BASE_URL)
     _tkm(["migrate"], env)
     print(f"loading tkm demo --scale {groups} into {DATABASE} ...", flush=True)
     seconds, output = _tkm(["demo", "--scale", str(groups)], env)
@@ -117,34 +101,6 @@ async def _national_user(password: str) -> None:
         from tkm.auth.passwords import hash_password
 
         await User.update({User.password_hash: hash_password(password)}).where(User.email == USER)
-
-
-def _start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tkm", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"tkm serve stopped:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=5):  # noqa: S310 - our own server
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit("tkm serve did not answer within 60 s")
 
 
 def _asyncpg_sql(sql: str) -> str:
@@ -284,28 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tkm-bench-dashboard-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
-    env |= {
-        "TKM_DATA_DIR": str(data_dir),
-        "TKM_DATABASE_URL": _url(DATABASE),
-        "TKM_ENV": "development",
-        "TKM_LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
-        del os.environ[key]
+    data_dir, env = processes.own_installation(
+        "tkm-bench-dashboard-",
+        {"TKM_DATABASE_URL": external.postgres_url_for(DATABASE, server=BASE_URL), "TKM_LOG_LEVEL": "WARNING"},
+    )
 
     loaded = prepare(args.groups, args.reuse, env)
     password = secrets.token_urlsafe(16)
     asyncio.run(_national_user(password))
-    server, url = _start_server(env, data_dir / "serve.log")
+    server, url = processes.start_server(env, data_dir)
     try:
         print(f"measuring {args.requests} dashboard requests against {args.requests} raw SQL runs ...", flush=True)
         result = measure(url, password, args.requests)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
     print(
         f"  HTTP {result['http_ms']:.0f} ms, raw SQL {result['sql_ms']:.0f} ms, ratio {result['ratio']:.2f}", flush=True
     )

@@ -27,14 +27,13 @@ import json
 import os
 import platform
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tkm.testing import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_GOAL = 1.2
@@ -47,12 +46,11 @@ SPEEDUP_GOAL = 1.7
 
 async def seed() -> int:
     """Rows for one approved application (inserted directly: the benchmark measures letters, not the workflow)."""
-    from tkm.applications.tables import Application, ApplicationEvent, BudgetLine
     from tkm.auth.tables import User
     from tkm.core import db
     from tkm.documents.tables import Office
-    from tkm.groups.tables import Group, Member
     from tkm.programmes.tables import Programme, TrainingCentre
+    from tkm.testing import seeding
 
     now = dt.datetime.now(dt.UTC)
     async with db.transaction():
@@ -78,90 +76,14 @@ async def seed() -> int:
             created_at=now,
         )
         await programme.save()
-        group = Group(
-            name="Kelompok Usaha Jahit Maju Bersama",
-            region="13.71",
-            address="Jl. Khatib Sulaiman No. 12, Padang Utara",
-            training_centre=centre.id,
-            products=json.dumps(["masker", "hand_sanitizer"]),
-            bank_name="Bank Nagari",
-            bank_account_number="2100 0123 4567 89",
-            bank_account_holder="Kelompok Usaha Jahit Maju Bersama",
-            owner=ketua.id,
-            created_at=now,
-            updated_at=now,
-        )
-        await group.save()
-        names = ["Siti Rahmawati", "Nurhayati", "Yusnidar", "Rina Marlina", "Dewi Sartika", "Ernawati", "Zulkifli"]
-        roles = ["ketua", "sekretaris", "bendahara", "anggota", "anggota", "anggota", "anggota"]
-        for i, (name, role) in enumerate(zip(names, roles, strict=True)):
-            await Member(
-                group_id=group.id,
-                nik=f"13710{i:02d}50{i:02d}80000{i}"[:16],
-                name=name,
-                role=role,
-                gender="P",
-                position=i,
-            ).save()
-        budget = {"capital": 15_000_000, "wages": 6_001_000}
-        app = Application(
-            programme=programme.id,
-            group_id=group.id,
-            applicant=ketua.id,
-            region="13.71",
-            workflow="tkm-pemula",
+        ids = await seeding.seed_application(
+            int(programme.id),
+            int(ketua.id),
             status="approved",
-            business_plan=json.dumps({"summary": "Produksi masker kain", "market": "Pasar Raya", "workers": 7}),
-            requested_total=22_001_000,
-            recommended_budget=json.dumps(budget),
-            approved_budget=json.dumps(budget),
-            approved_total=21_001_000,
-            score=84,
-            created_at=now,
-            updated_at=now,
-            submitted_at=now,
-            approved_at=now,
+            members=7,
+            training_centre=int(centre.id),
+            actor_name="Bench",
         )
-        await app.save()
-        lines = [
-            ("capital", "Mesin jahit portabel", 5, "unit", 2_000_000),
-            ("capital", "Kain katun dan karet", 100, "meter", 50_000),
-            ("wages", "Upah penjahit", 91, "hari", 65_945),
-            ("wages", "Upah pengemasan", 1, "paket", 1_000_005),
-        ]
-        for i, (component, description, quantity, unit, cost) in enumerate(lines):
-            await BudgetLine(
-                application=app.id,
-                position=i,
-                component=component,
-                description=description,
-                quantity=quantity,
-                unit=unit,
-                unit_cost=cost,
-                total=quantity * cost,
-            ).save()
-        for seq, (action, src, dst) in enumerate(
-            [
-                ("submit", "draft", "submitted"),
-                ("start_review", "submitted", "in_review"),
-                ("recommend", "in_review", "recommended"),
-                ("approve", "recommended", "approved"),
-            ],
-            start=1,
-        ):
-            await ApplicationEvent(
-                application=app.id,
-                seq=seq,
-                action=action,
-                from_state=src,
-                to_state=dst,
-                actor=ketua.id,
-                actor_name="Bench",
-                actor_role="approver",
-                at=now,
-                notes="",
-                body="{}",
-            ).save()
         await Office(
             code="1371",
             name="Dinas Tenaga Kerja Kota Padang",
@@ -177,7 +99,7 @@ async def seed() -> int:
             created_at=now,
             updated_at=now,
         ).save()
-    return int(app.id)
+    return ids["application_id"]
 
 
 async def issue_decrees(application_id: int, count: int, tag: str) -> list[int]:
@@ -231,27 +153,6 @@ def in_process(contexts: list[dict[str, Any]]) -> dict[str, float]:
 # --- 2. through Celery ---------------------------------------------------------------------------------------------
 
 
-def start_worker(env: dict[str, str], concurrency: int, log_path: Path) -> subprocess.Popen[bytes]:
-    argv = [
-        sys.executable, "-m", "celery", "-A", "tkm.worker:celery_app", "worker", "--loglevel=WARNING",
-        "-Q", env["TKM_QUEUE"], "--pool=prefork", f"--concurrency={concurrency}",
-        "--without-mingle", "--without-gossip", "-n", f"bench-{concurrency}-{time.time_ns()}@%h",
-    ]  # fmt: skip
-    return subprocess.Popen(
-        argv, env=env, cwd=ROOT, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop(worker: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown; a worker stuck in it (the filesystem transport sometimes is) is killed."""
-    os.killpg(worker.pid, signal.SIGTERM)
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
-
-
 async def progress(ids: list[int]) -> tuple[int, int, dt.datetime | None, dt.datetime | None]:
     from tkm.documents.tables import Document
 
@@ -275,7 +176,7 @@ def through_celery(
     run: int = 0,
 ) -> dict[str, float]:
     ids = loop.run_until_complete(issue_decrees(application_id, count, f"celery-{concurrency}-{run}"))
-    worker = start_worker(env, concurrency, logs / f"worker-{concurrency}.log")
+    worker = processes.start_worker(env, logs, concurrency, loglevel="WARNING", prefix="bench")
     try:
         deadline = time.monotonic() + 60 + count * 3
         while time.monotonic() < deadline:
@@ -284,13 +185,13 @@ def through_celery(
                 raise RuntimeError(f"{failed} documents failed; see {logs}")
             if ready == count:
                 break
-            if worker.poll() is not None:
-                raise RuntimeError(f"the worker exited; see {logs}")
+            if not worker.running():
+                raise RuntimeError(f"the worker exited; see {worker.log_path}")
             time.sleep(0.5)
         else:
             raise RuntimeError(f"only {ready} of {count} documents were ready in time; see {logs}")
     finally:
-        stop(worker)
+        worker.stop(timeout=30)  # a worker stuck in its warm shutdown (the filesystem transport sometimes is) is killed
     seconds = (last - first).total_seconds()
     return {"seconds": seconds, "ms_per_letter": seconds * 1000 / count}
 
@@ -357,16 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tkm-bench-letters-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
-    env |= {
-        "TKM_DATA_DIR": str(data_dir),
-        "TKM_QUEUE": f"bench-letters-{secrets.token_hex(4)}",
-        "TKM_ENV": "development",
-    }
-    os.environ.update(env)
-    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
-        del os.environ[key]
+    data_dir, env = processes.own_installation(
+        "tkm-bench-letters-", {"TKM_QUEUE": f"bench-letters-{secrets.token_hex(4)}"}
+    )
 
     from tkm import worker
     from tkm.cli import migrate_quietly

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import processes, services
 from tests.support.api import Api
+from tkm.testing import external, processes
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -49,19 +49,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory, secret_key: str) -
 
 @pytest.fixture(scope="session")
 def postgres_template(secret_key: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    services.require_postgres()
-    name = services.create_postgres_database()
+    external.require_postgres()
+    name = external.create_postgres_database()
     try:
         _migrate_template(
             {
-                "TKM_DATABASE_URL": services.postgres_url_for(name),
+                "TKM_DATABASE_URL": external.postgres_url_for(name),
                 "TKM_SECRET_KEY": secret_key,
                 "TKM_DATA_DIR": str(tmp_path_factory.mktemp("postgres-template")),
             }
         )
         yield name
     finally:
-        services.drop_postgres_database(name)
+        external.drop_postgres_database(name)
 
 
 def _fresh_database(kind: str, request: pytest.FixtureRequest, tmp: Path) -> Iterator[TestDatabase]:
@@ -72,11 +72,11 @@ def _fresh_database(kind: str, request: pytest.FixtureRequest, tmp: Path) -> Ite
         yield TestDatabase("sqlite", f"sqlite:///{path}")
         return
     template_name = request.getfixturevalue("postgres_template")
-    name = services.create_postgres_database(template=template_name)
+    name = external.create_postgres_database(template=template_name)
     try:
-        yield TestDatabase("postgres", services.postgres_url_for(name), name)
+        yield TestDatabase("postgres", external.postgres_url_for(name), name)
     finally:
-        services.drop_postgres_database(name)
+        external.drop_postgres_database(name)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -94,7 +94,7 @@ def sqlite_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 def postgres_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestDatabase]:
-    services.require_postgres()
+    external.require_postgres()
     yield from _fresh_database("postgres", request, tmp_path_factory.mktemp("db-postgres"))
 
 
@@ -106,15 +106,30 @@ def settings_env(database: TestDatabase, data_dir: Path, secret_key: str, broker
         "TKM_QUEUE": f"tkm-test-{secrets.token_hex(4)}",
     }
     if broker == "redis":
-        services.require_redis()
-        env["TKM_BROKER_URL"] = services.REDIS_URL
+        external.require_redis()
+        env["TKM_BROKER_URL"] = external.REDIS_URL
     return env
 
 
+BROKERS = ("filesystem", "redis")
+
+
 @pytest.fixture(scope="module")
-def env(database: TestDatabase, tmp_path_factory: pytest.TempPathFactory, secret_key: str) -> dict[str, str]:
-    """The TKM_* variables of this module's installation (filesystem broker)."""
-    return settings_env(database, tmp_path_factory.mktemp("data"), secret_key)
+def broker(request: pytest.FixtureRequest) -> str:
+    """The module's Celery broker: the filesystem one, or each of ``BROKERS`` in a module marked ``every_broker``."""
+    return str(getattr(request, "param", "filesystem"))
+
+
+#: ``pytestmark = every_broker``: every test of the module runs once per broker (a fresh installation each).
+every_broker = pytest.mark.parametrize("broker", BROKERS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def env(
+    database: TestDatabase, tmp_path_factory: pytest.TempPathFactory, secret_key: str, broker: str
+) -> dict[str, str]:
+    """The TKM_* variables of this module's installation (its database and broker)."""
+    return settings_env(database, tmp_path_factory.mktemp(f"data-{broker}"), secret_key, broker=broker)
 
 
 def apply_env(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch | None = None) -> Any:
@@ -168,6 +183,16 @@ def api(client: Any) -> Api:
 
 
 @pytest.fixture(scope="module")
+def server(env: dict[str, str], settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real ``tkm serve`` on this module's installation (stopped after the module)."""
+    proc, url = processes.start_server(env, tmp_path_factory.mktemp("web-logs"))
+    try:
+        yield url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
 def artifacts_dir(request: pytest.FixtureRequest) -> Path:
     path = ARTIFACTS / Path(str(request.node.name)).stem
     path.mkdir(parents=True, exist_ok=True)
@@ -184,6 +209,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"python: {sys.version.split()[0]}",
-        f"postgres: {services.POSTGRES_URL}  redis: {services.REDIS_URL}",
-        f"services required: {services.REQUIRE_SERVICES}",
+        f"postgres: {external.POSTGRES_URL}  redis: {external.REDIS_URL}",
+        f"services required: {external.REQUIRE_SERVICES}",
     ]

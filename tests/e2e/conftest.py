@@ -1,7 +1,7 @@
 """Browser tests: a real `tkm serve` on a fresh SQLite database, driven by Debian's chromium through Playwright.
 
 Never a downloaded browser: ``executable_path`` points at the system chromium
-(``tests.support.services.require_chromium`` skips locally without it and fails
+(``tkm.testing.external.require_chromium`` skips locally without it and fails
 in CI). Screenshots go to ``test-artifacts/screenshots/``; with
 ``TKM_SCREENSHOTS=1`` (``make screenshots``) also to ``docs/screenshots/``.
 """
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS, settings_env
-from tests.support import processes, services
 from tests.support.api import PASSWORD
-from tests.support.factories import programme_body
+from tkm.testing import external, processes
+from tkm.testing.builders import programme_body
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -103,7 +103,7 @@ def staff(server: str, e2e_env: dict[str, str]) -> Staff:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = services.require_chromium()
+    chromium = external.require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -11,9 +11,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.support import samples
 from tests.support.api import PASSWORD
-from tests.support.factories import nik
+from tkm.testing import samples
+from tkm.testing.builders import nik
 
 MEMBERS = [
     ("Siti Rahmawati", dt.date(1985, 3, 12), True),

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from tests.e2e import steps
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.conftest import screenshot as take_screenshot
-from tests.support.factories import nik
+from tkm.testing.builders import nik
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.support import processes
+from tkm.testing import processes
 
 pytestmark = pytest.mark.slow
 

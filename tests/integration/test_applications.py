@@ -8,8 +8,10 @@ import hashlib
 import pytest
 
 from tests.support.api import Api
-from tests.support.factories import JPEG_BYTES, PDF_BYTES, PNG_BYTES, World, budget, plan, programme_body
+from tests.support.factories import World
 from tkm.programmes.services import today
+from tkm.testing.builders import budget, plan, programme_body
+from tkm.testing.samples import JPEG_BYTES, PDF_BYTES, PNG_BYTES
 
 
 @pytest.fixture(scope="module")

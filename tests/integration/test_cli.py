@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tests.support import processes, services
 from tests.support.api import PASSWORD
+from tkm.testing import external, processes
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +18,11 @@ def fresh_env(request, tmp_path_factory, secret_key):
     data = tmp_path_factory.mktemp(f"cli-{kind}")
     env = {"TKM_DATA_DIR": str(data), "TKM_SECRET_KEY": secret_key}
     if kind == "postgres":
-        services.require_postgres()
-        name = services.create_postgres_database()
-        env["TKM_DATABASE_URL"] = services.postgres_url_for(name)
+        external.require_postgres()
+        name = external.create_postgres_database()
+        env["TKM_DATABASE_URL"] = external.postgres_url_for(name)
         yield env
-        services.drop_postgres_database(name)
+        external.drop_postgres_database(name)
     else:
         yield env
 

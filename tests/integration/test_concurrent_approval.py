@@ -7,20 +7,10 @@ import threading
 import httpx
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.factories import World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(env, settings, tmp_path_factory):
-    proc, url = processes.start_server(env, tmp_path_factory.mktemp("web-logs"))
-    try:
-        yield url
-    finally:
-        proc.stop()
 
 
 @pytest.mark.parametrize("with_if_match", [True, False])

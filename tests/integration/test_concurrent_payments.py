@@ -12,7 +12,6 @@ import uuid
 import httpx
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.factories import World
 from tkm.programmes.services import today
@@ -24,15 +23,6 @@ CALLS = 50
 @pytest.fixture(scope="module")
 def database(postgres_database):
     return postgres_database
-
-
-@pytest.fixture(scope="module")
-def server(env, settings, tmp_path_factory):
-    proc, url = processes.start_server(env, tmp_path_factory.mktemp("web-logs"))
-    try:
-        yield url
-    finally:
-        proc.stop()
 
 
 def authorized_tranche(world, name):

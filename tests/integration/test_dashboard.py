@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
-from tests.support.factories import World, members, programme_body
-from tests.support.time_travel import approve_in_the_past, period
+from tests.support.factories import World
+from tkm.testing.builders import members, programme_body
+from tkm.testing.time_travel import approve_in_the_past, period
 
 FIGURES = ("applications", "groups", "approved", "disbursed", "spent", "revenue", "reinvested", "workers")
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.support import processes, services
 from tests.support.api import PASSWORD, Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, period
+from tkm.testing import external, processes
+from tkm.testing.time_travel import approve_in_the_past, period
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
@@ -48,7 +48,7 @@ def site(module_client, env, tmp_path_factory) -> Iterator[tuple[str, World]]:
 def chromium() -> Iterator[Any]:
     """A browser for one test: Playwright's sync API keeps an event loop on this thread while it is open, so it
     must be closed before the next module's database fixtures run."""
-    path = services.require_chromium()
+    path = external.require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

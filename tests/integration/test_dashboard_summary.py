@@ -13,8 +13,8 @@ import pytest
 from tests.support import letters
 from tests.support.api import Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, period
 from tkm.core.money import rupiah
+from tkm.testing.time_travel import approve_in_the_past, period
 
 REPORT = {
     "production": [{"product": "masker", "unit": "pcs", "quantity": 3000}],

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import processes
+from tkm.testing import processes
 
 pytestmark = pytest.mark.slow
 

@@ -12,23 +12,14 @@ import time
 
 import pytest
 
-from tests.conftest import settings_env
-from tests.support import letters, processes
+from tests.conftest import every_broker
+from tests.support import letters
+from tkm.testing import processes
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, every_broker]
 
 #: Enough funds-trail entries for a render that takes seconds (~40 pages), so a worker can be killed mid-way.
 HEAVY_ENTRIES = 1500
-
-
-@pytest.fixture(scope="module", params=["filesystem", "redis"])
-def broker(request):
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def env(database, tmp_path_factory, secret_key, broker):
-    return settings_env(database, tmp_path_factory.mktemp(f"data-{broker}"), secret_key, broker=broker)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, period
 from tkm.programmes.services import today
+from tkm.testing.time_travel import approve_in_the_past, period
 
 
 @pytest.fixture(scope="module")

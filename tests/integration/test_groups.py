@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from tests.support.api import Api
-from tests.support.factories import World, members
+from tests.support.factories import World
+from tkm.testing.builders import members
 
 
 @pytest.fixture(scope="module")

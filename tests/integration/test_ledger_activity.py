@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, months_ago, period
 from tkm.ledger import activity
+from tkm.testing import processes
+from tkm.testing.time_travel import approve_in_the_past, months_ago, period
 
 
 def _paid_on(n_months_ago: int) -> dt.date:

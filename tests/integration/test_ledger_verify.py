@@ -8,10 +8,10 @@ import sqlite3
 
 import pytest
 
-from tests.support import processes
 from tests.support.api import Api
 from tests.support.ledger_setup import actor, make_application, make_programme
 from tkm.ledger import services
+from tkm.testing import processes
 
 COLUMNS = ("id", "seq", "txn", "account", "amount", "application_id", "prev_hash", "hash")
 TRIGGERS = importlib.import_module("tkm.migrations.tkm_2026_12_01t16_23_54_000000")

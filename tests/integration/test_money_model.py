@@ -17,9 +17,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from tests.integration.test_ledger_model import ledger_health
 from tests.support.api import Api
-from tests.support.factories import World, programme_body
-from tests.support.time_travel import approve_in_the_past, period
+from tests.support.factories import World
 from tkm.programmes.services import today
+from tkm.testing.builders import programme_body
+from tkm.testing.time_travel import approve_in_the_past, period
 
 pytestmark = pytest.mark.slow
 

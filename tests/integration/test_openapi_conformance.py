@@ -21,9 +21,11 @@ from referencing.jsonschema import DRAFT202012
 
 from tests.support import letters
 from tests.support.api import Api
-from tests.support.factories import PDF_BYTES, World, programme_body
-from tests.support.time_travel import approve_in_the_past, period
+from tests.support.factories import World
 from tkm.programmes.services import today
+from tkm.testing.builders import programme_body
+from tkm.testing.samples import PDF_BYTES
+from tkm.testing.time_travel import approve_in_the_past, period
 
 DOCUMENT_URI = "urn:tkm:openapi"
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from tests.support import samples
 from tests.support.api import Api
-from tests.support.factories import REQUIRED_KINDS, RUBRIC_SCORES, World
+from tests.support.factories import World
 from tests.support.pages import Pages, text, textarea_of, value_of
+from tkm.testing import samples
+from tkm.testing.builders import REQUIRED_KINDS, RUBRIC_SCORES
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from tests.support.api import Api
 from tests.support.factories import World
 from tests.support.pages import HTML, Pages, text
-from tests.support.time_travel import approve_in_the_past, period
 from tkm.core.money import number, rupiah
+from tkm.testing.time_travel import approve_in_the_past, period
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from tests.support.api import Api
-from tests.support.factories import World, members, nik
+from tests.support.factories import World
 from tests.support.pages import Pages, text, value_of
+from tkm.testing.builders import members, nik
 
 
 @pytest.fixture(scope="module")

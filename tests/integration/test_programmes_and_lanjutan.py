@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.api import Api
-from tests.support.factories import World, programme_body
+from tests.support.factories import World
+from tkm.testing.builders import programme_body
 
 
 @pytest.fixture(scope="module")

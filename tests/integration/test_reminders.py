@@ -7,23 +7,13 @@ import threading
 
 import pytest
 
-from tests.conftest import settings_env
-from tests.support import processes
+from tests.conftest import every_broker
 from tests.support.api import Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, period
+from tkm.testing import processes
+from tkm.testing.time_travel import approve_in_the_past, period
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", params=["filesystem", "redis"])
-def broker(request):
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def env(database, tmp_path_factory, secret_key, broker):
-    return settings_env(database, tmp_path_factory.mktemp(f"data-{broker}"), secret_key, broker=broker)
+pytestmark = [pytest.mark.slow, every_broker]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.factories import World
-from tests.support.time_travel import approve_in_the_past, period
+from tkm.testing.time_travel import approve_in_the_past, period
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import apply_env, settings_env
-from tests.support import processes
+from tests.conftest import apply_env, every_broker
 from tests.support.api import PASSWORD
+from tkm.testing import processes
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", params=["filesystem", "redis"])
-def broker(request):
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def env(database, tmp_path_factory, secret_key, broker):
-    return settings_env(database, tmp_path_factory.mktemp(f"data-{broker}"), secret_key, broker=broker)
+pytestmark = [pytest.mark.slow, every_broker]
 
 
 @pytest.fixture(scope="module")

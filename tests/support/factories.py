@@ -1,118 +1,16 @@
-"""Builders for test data that go through the public API (the same path users take)."""
+"""``World``: test data made through the public API on the TestClient (the same path users take).
+
+The bodies it sends come from ``tkm.testing.builders``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 from tkm.programmes.services import today
-
-_serial = itertools.count(1)
-_code = itertools.count(1)
-
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-REQUIRED_KINDS = ("proposal", "ktp", "sk_kelompok")
-
-RUBRIC_SCORES = {"business_feasibility": 4, "market": 4, "group_capacity": 3, "budget_fit": 4, "employment": 5}
-
-
-def nik(district: str = "137101", born: dt.date = dt.date(1985, 3, 12), female: bool = False) -> str:
-    """A valid NIK, unique within the test session."""
-    day = born.day + (40 if female else 0)
-    return f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{next(_serial) % 9999 + 1:04d}"
-
-
-def members(count: int = 10, district: str = "137101") -> list[dict[str, Any]]:
-    roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * (count - 3)
-    out = []
-    for i, role in enumerate(roles[:count]):
-        female = i % 2 == 0
-        out.append(
-            {
-                "nik": nik(district, dt.date(1980 + i % 20, 1 + i % 12, 1 + i % 27), female),
-                "name": f"Anggota {i + 1}",
-                "role": role,
-                "gender": "P" if female else "L",
-                "phone": f"0812{next(_serial):08d}",
-            }
-        )
-    return out
-
-
-def programme_body(**overrides: Any) -> dict[str, Any]:
-    code = f"TKM-T{next(_code):04d}"
-    body = {
-        "code": code,
-        "name": f"TKM Pemula uji {code}",
-        "workflow": "tkm-pemula",
-        "fiscal_year": 2020,
-        "budget_ceiling": 1_000_000_000,
-        "max_per_group": 25_000_000,
-        "min_members": 5,
-        "max_members": 20,
-        "regions": ["13"],
-        "opens_on": (today() - dt.timedelta(days=30)).isoformat(),
-        "closes_on": (today() + dt.timedelta(days=60)).isoformat(),
-        "components": {
-            "capital": {"max": 12_000_000},
-            "wages": {"max": 6_000_000, "daily_wage_max": 100_000},
-            "product_development": {"max": 4_000_000},
-            "marketing": {"max": 3_000_000},
-        },
-    }
-    body.update(overrides)
-    return body
-
-
-def budget(
-    capital: int = 10_000_000,
-    wages_days: int = 50,
-    daily_wage: int = 80_000,
-    product_development: int = 2_000_000,
-    marketing: int = 1_000_000,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "component": "capital",
-            "description": "Mesin jahit dan bahan kain",
-            "quantity": 1,
-            "unit": "paket",
-            "unit_cost": capital,
-        },
-        {
-            "component": "wages",
-            "description": "Upah penjahit",
-            "quantity": wages_days,
-            "unit": "hari",
-            "unit_cost": daily_wage,
-        },
-        {
-            "component": "product_development",
-            "description": "Desain dan label",
-            "quantity": 1,
-            "unit": "paket",
-            "unit_cost": product_development,
-        },
-        {
-            "component": "marketing",
-            "description": "Promosi pasar lokal",
-            "quantity": 1,
-            "unit": "paket",
-            "unit_cost": marketing,
-        },
-    ]
-
-
-def plan() -> dict[str, Any]:
-    return {
-        "summary": "Produksi masker kain dan sabun untuk pasar Padang.",
-        "products": [{"product": "masker", "unit": "pcs", "units_per_day": 200, "unit_cost": 2500, "unit_price": 5000}],
-        "market": "Apotek, pasar, dan sekolah di Kota Padang.",
-        "workers": 10,
-    }
+from tkm.testing.builders import REQUIRED_KINDS, RUBRIC_SCORES, budget, members, plan, programme_body
+from tkm.testing.samples import PDF_BYTES
 
 
 class World:
@@ -247,7 +145,7 @@ class World:
 
     def prepare_completion(self, app_id: int) -> None:
         """Everything `complete` needs: reports for two months (the last one final) accepted, every tranche paid."""
-        from tests.support.time_travel import approve_in_the_past, period
+        from tkm.testing.time_travel import approve_in_the_past, period
 
         approve_in_the_past(self.api, app_id, 1)
         for n, final in ((1, False), (0, True)):

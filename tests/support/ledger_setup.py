@@ -1,18 +1,17 @@
 """Programmes, groups and applications for the ledger tests, made without the applications API.
 
-Programmes go through the admin API; groups and applications are inserted directly
-(the applications column names are used in raw SQL, so this does not depend on the
-Python attribute names of the Application table).
+Programmes go through the admin API; groups and applications are rows written by
+``tkm.testing.seeding`` (no members, budget lines or history: the ledger needs none).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import json
 from typing import Any
 
 from tkm.auth.roles import CurrentUser
+from tkm.testing import seeding
+from tkm.testing.builders import programme_body
 
 _codes = itertools.count(1)
 COMPONENT_RULES = {
@@ -25,66 +24,20 @@ COMPONENT_RULES = {
 
 def make_programme(api: Any, admin: dict[str, Any], *, ceiling: int, regions: list[str] | None = None) -> int:
     code = f"LEDGER-{next(_codes)}-{id(api) % 1000}"
-    body = {
-        "code": code,
-        "name": f"TKM Pemula {code}",
-        "workflow": "tkm-pemula",
-        "fiscal_year": 2020,
-        "budget_ceiling": ceiling,
-        "max_per_group": ceiling,
-        "min_members": 1,
-        "max_members": 20,
-        "regions": regions or ["13"],
-        "opens_on": "2020-01-01",
-        "closes_on": "2099-12-31",
-        "components": {k: {**v, "max": min(v["max"], ceiling)} for k, v in COMPONENT_RULES.items()},
-    }
+    body = programme_body(
+        code=code,
+        name=f"TKM Pemula {code}",
+        budget_ceiling=ceiling,
+        max_per_group=ceiling,
+        min_members=1,
+        regions=regions or ["13"],
+        opens_on="2020-01-01",
+        closes_on="2099-12-31",
+        components={k: {**v, "max": min(v["max"], ceiling)} for k, v in COMPONENT_RULES.items()},
+    )
     r = api.client.post("/api/v1/programmes", json=body, headers=admin["headers"])
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
-
-
-async def insert_group(owner_id: int, region: str, name: str) -> int:
-    from tkm.groups.tables import Group
-
-    now = dt.datetime.now(dt.UTC)
-    rows = await Group.insert(
-        Group(name=name, region=region, owner=owner_id, created_at=now, updated_at=now, products="[]")
-    ).returning(Group.id)
-    return int(rows[0]["id"])
-
-
-async def insert_application(
-    programme_id: int,
-    group_id: int,
-    applicant_id: int,
-    region: str,
-    *,
-    status: str = "approved",
-    recommended_budget: dict[str, int] | None = None,
-) -> int:
-    from tkm.core import db
-
-    now = dt.datetime.now(dt.UTC)
-    row = await db.fetch_one(
-        "INSERT INTO applications (programme, group_id, applicant, region, workflow, status, version, "
-        "business_plan, requested_total, recommended_budget, approved_budget, approved_total, scores, "
-        "created_at, updated_at) VALUES ({}, {}, {}, {}, 'tkm-pemula', {}, 1, {}, 0, {}, {}, 0, {}, {}, {}) "
-        "RETURNING id",
-        programme_id,
-        group_id,
-        applicant_id,
-        region,
-        status,
-        "{}",
-        json.dumps(recommended_budget or {}),
-        "{}",
-        "{}",
-        now,
-        now,
-    )
-    assert row is not None
-    return int(row["id"])
 
 
 def make_application(
@@ -96,15 +49,15 @@ def make_application(
     status: str = "approved",
     recommended_budget: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    group_id = api.call(insert_group, applicant["id"], region, f"Kelompok Jahit {next(_codes)}")
+    group_id = api.call(seeding.insert_group, applicant["id"], region, f"Kelompok Jahit {next(_codes)}")
     application_id = api.call(
-        insert_application,
+        seeding.insert_application,
         programme_id,
         group_id,
         applicant["id"],
         region,
         status=status,
-        recommended_budget=recommended_budget,
+        recommended_budget=recommended_budget or {},
     )
     return {"id": application_id, "group_id": group_id, "programme_id": programme_id}
 

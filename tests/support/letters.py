@@ -1,8 +1,8 @@
-"""Applications for the documents tests, made without the (not yet written) applications API.
+"""Applications for the documents tests, made without the applications API.
 
 Users come from ``api.make_user``, the programme from ``POST /api/v1/programmes``;
-groups, members, attachments, applications and budget lines are Piccolo rows;
-transitions run through the real workflow engine (``engine.perform``).
+groups, members, attachments, applications and budget lines are rows written by
+``tkm.testing.seeding``; transitions run through the real workflow engine (``engine.perform``).
 """
 
 from __future__ import annotations
@@ -18,19 +18,14 @@ from typing import Any
 from pypdf import PdfReader
 
 from tests.support.api import Api
+from tkm.testing import seeding
+from tkm.testing.builders import programme_body
 
 _counter = itertools.count(1)
 
-#: capital 15.000.000 + wages 6.001.000 = 21.001.000 ("dua puluh satu juta seribu rupiah").
-BUDGET_LINES = [
-    ("capital", "Mesin jahit portabel", 5, "unit", 2_000_000),
-    ("capital", "Kain katun dan karet", 100, "meter", 50_000),
-    ("wages", "Upah penjahit dan pengemasan", 1, "paket", 6_001_000),
-]
-APPROVED = {"capital": 15_000_000, "wages": 6_001_000}
-SCORES = {"business_feasibility": 5, "market": 4, "group_capacity": 4, "budget_fit": 4, "employment": 3}
-MEMBER_NAMES = ["Siti Rahmawati", "Nurhayati", "Yusnidar", "Rina Marlina", "Dewi Sartika", "Ernawati"]
-MEMBER_ROLES = ["ketua", "sekretaris", "bendahara", "anggota", "anggota", "anggota"]
+BUDGET_LINES = seeding.LETTER_BUDGET_LINES
+APPROVED = seeding.LETTER_APPROVED
+SCORES = seeding.LETTER_SCORES
 
 
 def actor(user: dict[str, Any], regions: list[str] | None = None) -> Any:
@@ -42,21 +37,14 @@ def actor(user: dict[str, Any], regions: list[str] | None = None) -> Any:
 def create_programme(api: Api, admin: dict[str, Any], regions: list[str] | None = None) -> dict[str, Any]:
     from tkm.programmes.services import today
 
-    code = f"TKM-{next(_counter)}-{secrets.token_hex(2)}"
-    body = {
-        "code": code,
-        "name": "TKM Pemula 2020",
-        "workflow": "tkm-pemula",
-        "fiscal_year": 2020,
-        "budget_ceiling": 2_000_000_000,
-        "max_per_group": 25_000_000,
-        "min_members": 5,
-        "max_members": 20,
-        "regions": regions or ["13"],
-        "opens_on": (today() - dt.timedelta(days=30)).isoformat(),
-        "closes_on": (today() + dt.timedelta(days=30)).isoformat(),
-        "components": {"capital": {"max": 15_000_000}, "wages": {"max": 7_000_000, "daily_wage_max": 150_000}},
-    }
+    body = programme_body(
+        code=f"TKM-{next(_counter)}-{secrets.token_hex(2)}",
+        name="TKM Pemula 2020",
+        budget_ceiling=2_000_000_000,
+        regions=regions or ["13"],
+        closes_on=(today() + dt.timedelta(days=30)).isoformat(),
+        components={"capital": {"max": 15_000_000}, "wages": {"max": 7_000_000, "daily_wage_max": 150_000}},
+    )
     response = api.client.post("/api/v1/programmes", json=body, headers=admin["headers"])
     assert response.status_code == 201, response.text
     return response.json()
@@ -83,78 +71,6 @@ def make_cast(api: Api) -> Cast:
         finance=api.make_user("finance", ["13"]),
         programme=create_programme(api, admin),
     )
-
-
-async def _insert_application(
-    programme_id: int, applicant_id: int, group_name: str, region: str, members: int
-) -> dict[str, int]:
-    from tkm.applications.tables import Application, Attachment, BudgetLine
-    from tkm.core import db
-    from tkm.groups.tables import Group, Member
-
-    now = dt.datetime.now(dt.UTC)
-    async with db.transaction():
-        group = Group(
-            name=group_name,
-            region=region,
-            address="Jl. Khatib Sulaiman No. 12, Padang Utara",
-            products=json.dumps(["masker", "sabun"]),
-            bank_name="Bank Nagari",
-            bank_account_number="2100123456789",
-            bank_account_holder=group_name,
-            owner=applicant_id,
-            created_at=now,
-            updated_at=now,
-        )
-        await group.save()
-        for i in range(members):
-            await Member(
-                group_id=group.id,
-                nik="".join(secrets.choice("0123456789") for _ in range(16)),
-                name=MEMBER_NAMES[i % len(MEMBER_NAMES)] + ("" if i < len(MEMBER_NAMES) else f" {i}"),
-                role=MEMBER_ROLES[i] if i < len(MEMBER_ROLES) else "anggota",
-                gender="P",
-                position=i,
-            ).save()
-        total = sum(q * c for _comp, _d, q, _u, c in BUDGET_LINES)
-        app = Application(
-            programme=programme_id,
-            group_id=group.id,
-            applicant=applicant_id,
-            region=region,
-            workflow="tkm-pemula",
-            status="draft",
-            version=1,
-            business_plan=json.dumps({"summary": "Produksi masker kain", "market": "Pasar Raya Padang", "workers": 6}),
-            requested_total=total,
-            created_at=now,
-            updated_at=now,
-        )
-        await app.save()
-        for i, (component, description, quantity, unit, cost) in enumerate(BUDGET_LINES):
-            await BudgetLine(
-                application=app.id,
-                position=i,
-                component=component,
-                description=description,
-                quantity=quantity,
-                unit=unit,
-                unit_cost=cost,
-                total=quantity * cost,
-            ).save()
-        for kind in ("proposal", "ktp", "sk_kelompok"):
-            await Attachment(
-                application=app.id,
-                kind=kind,
-                filename=f"{kind}.pdf",
-                content_type="application/pdf",
-                size=1000,
-                sha256="0" * 64,
-                storage_key=secrets.token_hex(20),
-                uploaded_by=applicant_id,
-                uploaded_at=now,
-            ).save()
-    return {"application_id": int(app.id), "group_id": int(group.id)}
 
 
 @dataclass
@@ -202,7 +118,14 @@ def make_grant(
     members: int = 6,
 ) -> Grant:
     applicant = api.make_user("applicant", name="Siti Rahmawati")
-    ids = api.call(_insert_application, cast.programme["id"], applicant["id"], group_name, region, members)
+    ids = api.call(
+        seeding.seed_application,
+        cast.programme["id"],
+        applicant["id"],
+        group_name=group_name,
+        region=region,
+        members=members,
+    )
     return Grant(ids["application_id"], ids["group_id"], applicant, cast)
 
 

@@ -4,7 +4,7 @@ Everything goes through the same service functions the API handlers call (progra
 applications and their attachments, the workflow engine, disbursement, reports), so every row has
 its history, audit event, funds-trail entries and queued letters, and every rule applies.
 
-One thing is moved by hand, as ``tests/support/time_travel.py`` does for tests: once an application
+One thing is moved by hand, with ``tkm/testing/time_travel.py`` as for tests: once an application
 is approved (now), its ``approved_at`` is set to a day some months back, so that the groups can
 file the monthly reports the rules allow for those months (from the month of approval up to this
 month) and finance can date transfers after the approval. History events, audit events and the
@@ -23,14 +23,15 @@ import itertools
 import secrets
 from typing import Any
 
+import msgspec
+
 from tkm.auth.roles import CurrentUser
 from tkm.programmes.services import JAKARTA, today
+from tkm.testing import builders, time_travel
+from tkm.testing.samples import PDF_BYTES
 
 PEMULA = "TKM-PEMULA-DEMO"
 LANJUTAN = "TKM-LANJUTAN-DEMO"
-
-#: A tiny but real PDF (attachments are checked by content).
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 CENTRES = [
     {
@@ -59,17 +60,13 @@ CENTRES = [
     },
 ]
 
-FIRST_NAMES_F = ["Siti", "Nur", "Dewi", "Rina", "Yuliani", "Fitri", "Aisyah", "Wulan", "Lestari", "Rahmi", "Sri"]
-FIRST_NAMES_M = ["Ahmad", "Budi", "Joko", "Rudi", "Hendra", "Agus", "Fajar", "Rizki", "Andi", "Iwan", "Eko"]
-LAST_NAMES = ["Rahmawati", "Santoso", "Putra", "Hidayat", "Wulandari", "Saputra", "Kurniawan", "Syahputri", "Lubis"]
-
 #: Products as groups report them: unit, units made a month, unit price (rupiah).
 PRODUCTS = {
     "masker": ("pcs", 4000, 5_000),
     "hand_sanitizer": ("liter", 300, 35_000),
     "sabun": ("batang", 1500, 8_000),
 }
-RUBRIC = {"business_feasibility": 4, "market": 4, "group_capacity": 4, "budget_fit": 3, "employment": 5}
+RUBRIC = builders.rubric(group_capacity=4, budget_fit=3)
 
 #: (group name, region (regency), NIK district, training centre, owner, pemula target state, months since approval)
 GROUPS: list[tuple[str, str, str, str | None, str, str, int]] = [
@@ -165,46 +162,27 @@ class Demo:
 
     async def programmes(self) -> None:
         from tkm.programmes import services
-        from tkm.programmes.schemas import ComponentRule, ProgrammeIn
+        from tkm.programmes.schemas import ProgrammeIn
 
         year = today().year
-        components = {
-            "capital": ComponentRule(max=12_000_000),
-            "wages": ComponentRule(max=6_000_000, daily_wage_max=100_000),
-            "product_development": ComponentRule(max=4_000_000),
-            "marketing": ComponentRule(max=3_000_000),
-        }
         common: dict[str, Any] = {
             "fiscal_year": year,
-            "min_members": 5,
-            "max_members": 20,
+            "budget_ceiling": 2_500_000_000,
             "regions": ["13", "33"],
-            "opens_on": today() - dt.timedelta(days=120),
-            "closes_on": today() + dt.timedelta(days=90),
-            "components": components,
+            "opens_on": (today() - dt.timedelta(days=120)).isoformat(),
+            "closes_on": (today() + dt.timedelta(days=90)).isoformat(),
         }
-        await services.create_programme(
-            self.admin,
-            ProgrammeIn(
-                code=PEMULA,
-                name=f"TKM Pemula {year} Sumatera Barat dan Jawa Tengah",
-                workflow="tkm-pemula",
-                budget_ceiling=2_500_000_000,
-                max_per_group=25_000_000,
-                **common,
-            ),
+        pemula = builders.programme_body(
+            code=PEMULA, name=f"TKM Pemula {year} Sumatera Barat dan Jawa Tengah", **common
         )
-        await services.create_programme(
-            self.admin,
-            ProgrammeIn(
-                code=LANJUTAN,
-                name=f"TKM Lanjutan {year} Sumatera Barat dan Jawa Tengah",
-                workflow="tkm-lanjutan",
-                budget_ceiling=1_000_000_000,
-                max_per_group=25_000_000,
-                **common,
-            ),
+        lanjutan = builders.programme_body(
+            code=LANJUTAN,
+            name=f"TKM Lanjutan {year} Sumatera Barat dan Jawa Tengah",
+            workflow="tkm-lanjutan",
+            **{**common, "budget_ceiling": 1_000_000_000},
         )
+        for body in (pemula, lanjutan):
+            await services.create_programme(self.admin, msgspec.convert(body, ProgrammeIn))
 
     async def leader(self, owner: str, index: int, district: str) -> CurrentUser:
         """The group's ketua: the demo applicant for some groups, an applicant of their own for the rest."""
@@ -212,37 +190,24 @@ class Demo:
 
         if owner:
             return self.users[owner]
-        female = index % 2 == 0
-        first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[index % 11]
-        name = f"{first} {LAST_NAMES[index % len(LAST_NAMES)]}"
+        name = builders.person_name(index % 2 == 0, index, index)
         email = f"ketua{index + 1:02d}@kelompok.tkm.test"
         password = "tkm-" + secrets.token_urlsafe(12)  # nobody logs in as them in the demo
         return await services.create_user(self.admin, email, name, password, "applicant", [], f"0813{index:08d}")
 
     def members(self, index: int, district: str, leader: CurrentUser) -> list[dict[str, Any]]:
         out = []
-        roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * 7
-        for i, role in enumerate(roles):
+        for i, role in enumerate(builders.member_roles(10)):
             female = (i + index) % 3 != 0  # sewing groups: mostly women
             born = dt.date(1970 + (i * 7 + index * 3) % 33, 1 + (i + index) % 12, 1 + (i * 5 + index) % 28)
-            day = born.day + (40 if female else 0)
-            nik = f"{district}{day:02d}{born.month:02d}{born.year % 100:02d}{next(self.serial):04d}"
             if role == "ketua":
                 name = leader.name
-                female = leader.name.split()[0] in FIRST_NAMES_F or leader.email == "ketua@tkm.test"
-                nik = nik[:6] + f"{born.day + (40 if female else 0):02d}" + nik[8:]
+                female = leader.name.split()[0] in builders.FEMALE_NAMES or leader.email == "ketua@tkm.test"
             else:
-                first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[(i * 3 + index) % 11]
-                name = f"{first} {LAST_NAMES[(i + index * 2) % len(LAST_NAMES)]}"
-            out.append(
-                {
-                    "nik": nik,
-                    "name": name,
-                    "role": role,
-                    "gender": "P" if female else "L",
-                    "phone": f"0852{index:02d}{i:02d}{next(self.serial) % 10000:04d}",
-                }
-            )
+                name = builders.person_name(female, i * 3 + index, i + index * 2)
+            nik = builders.nik(district, born, female, serial=next(self.serial))
+            phone = f"0852{index:02d}{i:02d}{next(self.serial) % 10000:04d}"
+            out.append(builders.member(nik, name, role, female, phone))
         return out
 
     async def group(self, index: int, spec: tuple[str, str, str, str | None, str, str, int]) -> dict[str, Any]:
@@ -267,35 +232,42 @@ class Demo:
 
     async def application(self, leader: CurrentUser, group_id: int, programme: str, index: int) -> int:
         from tkm.applications import services
-        from tkm.applications.schemas import ApplicationIn, BudgetLineIn, BusinessPlan, PlanProduct
+        from tkm.applications.schemas import ApplicationIn
 
-        plan = BusinessPlan(
+        plan = builders.plan(
             summary="Produksi masker kain, hand sanitizer dan sabun batang untuk pasar sekitar dan puskesmas.",
             products=[
-                PlanProduct(product=p, unit=unit, units_per_day=per_month // 25, unit_cost=price // 2, unit_price=price)
+                {
+                    "product": p,
+                    "unit": unit,
+                    "units_per_day": per_month // 25,
+                    "unit_cost": price // 2,
+                    "unit_price": price,
+                }
                 for p, (unit, per_month, price) in PRODUCTS.items()
             ],
             market="Puskesmas, apotek, sekolah, pasar tradisional dan penjualan daring.",
-            workers=10,
         )
-        budget = [
-            BudgetLineIn(
-                "capital", "Mesin jahit, bahan kain dan bahan baku sabun", 1, "paket", 9_000_000 + index * 100_000
-            ),
-            BudgetLineIn("wages", "Upah penjahit dan peracik", 60, "hari", 75_000),
-            BudgetLineIn("product_development", "Desain kemasan dan label halal", 1, "paket", 2_000_000),
-            BudgetLineIn("marketing", "Promosi pasar lokal dan daring", 1, "paket", 1_000_000),
-        ]
-        created = await services.create_application(
-            leader, ApplicationIn(programme=programme, group_id=group_id, business_plan=plan, budget=budget)
+        budget = builders.budget(
+            capital=9_000_000 + index * 100_000,
+            wages_days=60,
+            daily_wage=75_000,
+            descriptions={
+                "capital": "Mesin jahit, bahan kain dan bahan baku sabun",
+                "wages": "Upah penjahit dan peracik",
+                "product_development": "Desain kemasan dan label halal",
+                "marketing": "Promosi pasar lokal dan daring",
+            },
         )
+        body = {"programme": programme, "group_id": group_id, "business_plan": plan, "budget": budget}
+        created = await services.create_application(leader, msgspec.convert(body, ApplicationIn))
         return int(created["id"])
 
     async def attach(self, leader: CurrentUser, application_id: int, kinds: tuple[str, ...]) -> None:
         from tkm.applications import attachments
 
         for kind in kinds:
-            await attachments.upload(application_id, leader, kind, f"{kind}.pdf", io.BytesIO(PDF))
+            await attachments.upload(application_id, leader, kind, f"{kind}.pdf", io.BytesIO(PDF_BYTES))
 
     async def step(self, leader: CurrentUser, application_id: int, action: str) -> None:
         from tkm.applications import services
@@ -332,18 +304,9 @@ class Demo:
         await services.act(application_id, action, actor, body, None)
 
     async def backdate_approval(self, application_id: int, months: int) -> dt.datetime:
-        """The approval of ``months`` months ago (see the module docstring)."""
-        from tkm.applications.tables import Application
-
-        now = dt.datetime.now(JAKARTA)
-        year, month = now.year, now.month - months
-        while month < 1:
-            month, year = month + 12, year - 1
-        moment = dt.datetime(year, month, min(now.day, 5), 9, 0, tzinfo=JAKARTA)
-        await Application.update({Application.approved_at: moment.astimezone(dt.UTC)}).where(
-            Application.id == application_id
-        )
-        return moment
+        """The approval of ``months`` months ago, in Jakarta time (see the module docstring)."""
+        moment = await time_travel.backdate_approval(application_id, months, day=min(today().day, 5))
+        return moment.astimezone(JAKARTA)
 
     # --- money and reports ------------------------------------------------------------------------------------------
 

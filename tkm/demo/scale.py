@@ -25,6 +25,7 @@ from typing import Any
 
 from tkm.auth.roles import CurrentUser
 from tkm.programmes.services import JAKARTA, today
+from tkm.testing import builders
 
 PROGRAMME = "TKM-PEMULA-SKALA"
 BATCH = 1000
@@ -341,8 +342,7 @@ def _build_group(
     for i, role in enumerate(["ketua", "sekretaris", "bendahara"] + ["anggota"] * 7):
         female = rng.random() < 0.7
         born = dt.date(rng.randrange(1965, 2003), rng.randrange(1, 13), rng.randrange(1, 29))
-        nik = f"{district}{born.day + (40 if female else 0):02d}{born.month:02d}{born.year % 100:02d}"
-        nik += f"{(n * 10 + i) % 9999 + 1:04d}"
+        nik = builders.nik(district, born, female, serial=(n * 10 + i) % 9999 + 1)
         person = f"{rng.choice(NAMES_F if female else NAMES_M)} {rng.choice(SURNAMES)}"
         phone = f"0857{n % 10**6:06d}{i:02d}"
         rows.members.append((group_id, nik, person, role, "P" if female else "L", phone, born, i))

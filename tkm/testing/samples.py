@@ -1,9 +1,17 @@
-"""Small but real documents for upload tests: a PDF a browser can show, a JPEG and a PNG that decode."""
+"""Files to upload: the smallest bytes each kind is recognised by, and small but real documents.
+
+``PDF_BYTES``, ``PNG_BYTES`` and ``JPEG_BYTES`` only carry the signature the upload check reads;
+``pdf()``, ``jpeg()`` and ``png()`` are files a browser can show and an image library can decode.
+"""
 
 from __future__ import annotations
 
 import io
 from functools import cache
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
 @cache

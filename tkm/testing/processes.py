@@ -1,4 +1,8 @@
-"""Real processes for the tests: `tkm migrate`, a Celery worker, the web server."""
+"""Real processes for tests and benchmarks: ``tkm`` commands, a Celery worker, the web server.
+
+Each child gets the TKM_* variables it is given and none of this process's own (TKM_TEST_* pass through),
+runs from the project folder, and is started in a session of its own so that stopping it stops its children.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +28,9 @@ def tkm_env(settings_env: dict[str, str]) -> dict[str, str]:
 
 
 def run_tkm(
-    args: list[str], settings_env: dict[str, str], input_text: str | None = None, timeout: float = 120
+    args: list[str], settings_env: dict[str, str], input_text: str | None = None, timeout: float | None = 120
 ) -> subprocess.CompletedProcess[str]:
+    """``python -m tkm <args>`` to its end; the output is captured (``timeout=None`` waits as long as it takes)."""
     return subprocess.run(
         [sys.executable, "-m", "tkm", *args],
         env=tkm_env(settings_env),
@@ -53,7 +59,11 @@ class Proc:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        """``sig`` to the whole process group; one still there after ``timeout`` seconds is killed."""
         if self.popen.poll() is None:
             try:
                 os.killpg(self.popen.pid, sig)
@@ -72,16 +82,23 @@ class Proc:
 def start(name: str, argv: list[str], settings_env: dict[str, str], log_dir: Path) -> Proc:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{time.time_ns()}.log"
-    fh = log_path.open("wb")
-    popen = subprocess.Popen(
-        argv, env=tkm_env(settings_env), cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with log_path.open("wb") as fh:  # the child keeps its own copy of the descriptor
+        popen = subprocess.Popen(
+            argv, env=tkm_env(settings_env), cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return Proc(name, popen, log_path)
 
 
-def start_worker(settings_env: dict[str, str], log_dir: Path, concurrency: int = 1, pool: str = "prefork") -> Proc:
-    from tkm.worker import queue_name  # noqa: F401  (the same module the worker uses)
-
+def start_worker(
+    settings_env: dict[str, str],
+    log_dir: Path,
+    concurrency: int = 1,
+    pool: str = "prefork",
+    *,
+    loglevel: str = "INFO",
+    prefix: str = "test",
+) -> Proc:
+    """A Celery worker on the queue ``TKM_QUEUE`` of ``settings_env`` (its own name, no mingle or gossip)."""
     argv = [
         sys.executable,
         "-m",
@@ -89,7 +106,7 @@ def start_worker(settings_env: dict[str, str], log_dir: Path, concurrency: int =
         "-A",
         "tkm.worker:celery_app",
         "worker",
-        "--loglevel=INFO",
+        f"--loglevel={loglevel}",
         "-Q",
         settings_env["TKM_QUEUE"],
         f"--pool={pool}",
@@ -97,7 +114,7 @@ def start_worker(settings_env: dict[str, str], log_dir: Path, concurrency: int =
         "--without-mingle",
         "--without-gossip",
         "-n",
-        f"test-{time.time_ns()}@%h",
+        f"{prefix}-{concurrency}-{time.time_ns()}@%h",
     ]
     return start("worker", argv, settings_env, log_dir)
 
@@ -120,20 +137,44 @@ def wait_for_workers(celery_app: object, count: int, timeout: float, proc: Proc 
     )
 
 
-def start_server(settings_env: dict[str, str], log_dir: Path, port: int | None = None) -> tuple[Proc, str]:
-    port = port or free_port()
-    proc = start("web", [sys.executable, "-m", "tkm", "serve", "--port", str(port)], settings_env, log_dir)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+def wait_for_health(url: str, proc: Proc, timeout: float = 60) -> None:
+    """Until ``url``/health answers at all (503 too: the broker may be down on purpose); stops ``proc`` if not."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
-            raise RuntimeError(f"web server exited early:\n{proc.log()[-4000:]}")
+            raise RuntimeError(f"{proc.name} exited early:\n{proc.log()[-4000:]}")
         try:
-            with urllib.request.urlopen(url + "/health", timeout=2):
-                return proc, url
+            with urllib.request.urlopen(url + "/health", timeout=2):  # noqa: S310 - our own server
+                return
         except urllib.error.HTTPError:
-            return proc, url  # it answers (503 when the broker is down)
+            return  # it answers
         except Exception:
             time.sleep(0.3)
     proc.stop()
-    raise RuntimeError(f"web server did not answer within 60s:\n{proc.log()[-4000:]}")
+    raise RuntimeError(f"{proc.name} did not answer within {timeout:.0f}s:\n{proc.log()[-4000:]}")
+
+
+def start_server(settings_env: dict[str, str], log_dir: Path, port: int | None = None) -> tuple[Proc, str]:
+    """``tkm serve`` on a free port, once it answers; returns the process and its base URL."""
+    port = port or free_port()
+    proc = start("web", [sys.executable, "-m", "tkm", "serve", "--port", str(port)], settings_env, log_dir)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_health(url, proc)
+    return proc, url
+
+
+def own_installation(prefix: str, settings: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A fresh TKM_DATA_DIR (a new temporary folder) with ``settings``, made this process's environment too.
+
+    For benchmarks: they and the processes they start see exactly these TKM_* variables and no others.
+    Returns the folder and the environment for child processes.
+    """
+    import tempfile
+
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
+    env |= {"TKM_DATA_DIR": str(data_dir), "TKM_ENV": "development", **settings}
+    os.environ.update(env)
+    for key in [k for k in os.environ if k.startswith("TKM_") and k not in env]:
+        del os.environ[key]
+    return data_dir, env
