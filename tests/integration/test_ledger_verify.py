@@ -122,16 +122,18 @@ def test_an_unbalanced_transaction_with_valid_hashes_is_caught(database, env, po
     """Someone writing through the hash chain but skipping the balance check: PostgreSQL refuses the commit,
     and `tkm verify` names the transaction on SQLite (which has no deferred constraints)."""
     from tkm.core import db, hashchain
+    from tkm.ledger.posting import Posting, entry_fields
     from tkm.ledger.tables import LedgerEntry
 
     app_id = posted["app"]["id"]
 
     async def post_one_leg():
         async with db.transaction():
-            txn = await services._open(services.Kind.payment, actor=None, application_id=app_id, reference="ONE-LEG")
+            one_leg = Posting(services.Kind.payment, [], application_id=app_id, reference="ONE-LEG")
+            txn = await services._open(one_leg, None)
             account = await db.fetch_one("SELECT account FROM ledger_entries ORDER BY seq LIMIT 1")
             for amount in (700, -600):
-                fields = services._entry_fields(txn, "prog:1:available", amount, app_id)
+                fields = entry_fields(txn, "prog:1:available", amount, app_id)
                 link = await hashchain.append(services.CHAIN, fields)
                 await LedgerEntry.insert(
                     LedgerEntry(

@@ -5,10 +5,10 @@ an approved budget), the tranches of the workflow's plan (paid as far as their c
 accepted monthly reports, and the funds-trail transactions those imply. Rows go in with COPY
 (PostgreSQL) or executemany (SQLite), a batch of groups per database transaction.
 
-The funds trail stays what ``tkm verify`` expects: every transaction is built from the same leg
-builders as the services (``tkm.ledger.accounts``), balances, and each entry is a link of the
-``ledger`` hash chain, hashed with ``tkm.ledger.services._entry_fields`` and
-``tkm.core.hashchain.digest`` under the chain head's lock. Each batch leaves one audit event.
+The funds trail stays what ``tkm verify`` expects: every transaction is a ``tkm.ledger.posting.Posting``
+built from the same leg builders as the services (``tkm.ledger.accounts``), and ``Batch`` chains its
+entries as links of the ``ledger`` hash chain, hashed as the services hash them, under the chain head's
+lock. Each batch leaves one audit event.
 
 A second run with the same N adds nothing: N counts the groups of the scale programme.
 """
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tkm.auth.roles import CurrentUser
+from tkm.ledger.accounts import Kind
+from tkm.ledger.posting import Batch, Posting
 from tkm.programmes.services import JAKARTA, today
 from tkm.testing import builders
 
@@ -166,53 +168,8 @@ class Sink:
 
 
 # --- the ledger, written as the services write it --------------------------------------------------------------
-
-
-@dataclass
-class Ledger:
-    """Transactions and entries of one batch, hash-chained from the chain head."""
-
-    seq: int
-    prev: str
-    accounts: dict[str, int]
-    new_accounts: list[Any] = field(default_factory=list)
-    txns: list[dict[str, Any]] = field(default_factory=list)
-    entries: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def post(self, txn: dict[str, Any], legs: list[Any]) -> None:
-        from tkm.core import hashchain
-        from tkm.ledger.accounts import is_balanced
-        from tkm.ledger.services import _entry_fields
-
-        if not is_balanced(legs):
-            raise RuntimeError(f"unbalanced scale posting {txn['kind']}: {legs}")
-        self.txns.append(txn)
-        for account, amount in legs:
-            if account.code not in self.accounts:
-                self.accounts[account.code] = -1  # id assigned when the batch is written
-                self.new_accounts.append(account)
-            self.seq += 1
-            fields = _entry_fields(txn, account.code, amount, txn["application"])
-            digest = hashchain.digest(self.prev, {**fields, "seq": self.seq})
-            self.entries.append((self.seq, txn["id"], account.code, amount, txn["application"], self.prev, digest))
-            self.prev = digest
-
-
-def _txn(txn_id: int, kind: str, actor: CurrentUser | None, at: dt.datetime, **values: Any) -> dict[str, Any]:
-    return {
-        "id": txn_id,
-        "kind": kind,
-        "application": values.get("application"),
-        "programme": values.get("programme"),
-        "component": values.get("component", ""),
-        "reference": values.get("reference", ""),
-        "memo": "",
-        "reverses": None,
-        "actor_id": actor.id if actor else None,
-        "actor": actor.email if actor else "system",
-        "actor_name": actor.name if actor else "system",
-        "at": at,
-    }
+# tkm.ledger.posting.Batch chains the postings in memory from the chain head, hashing each entry as
+# tkm.ledger.services.post() does; the rows are then written with COPY.
 
 
 # --- what one group looks like ----------------------------------------------------------------------------------
@@ -322,7 +279,7 @@ def _status(rng: random.Random) -> str:
 
 
 def _build_group(
-    n: int, group_id: int, app_id: int, ctx: Context, rows: Rows, ledger: Ledger, next_id: Any, report_ids: Any
+    n: int, group_id: int, app_id: int, ctx: Context, rows: Rows, ledger: Batch, next_id: Any, report_ids: Any
 ) -> None:
     """Rows of group number ``n`` (stable: the same n always gives the same group)."""
     from tkm.disbursement.plan import plan_tranches, reference
@@ -429,8 +386,10 @@ def _build_group(
     local_approval = approved_at.astimezone(JAKARTA)
     commit_id = next_id()
     ledger.post(
-        _txn(commit_id, "commit", ctx.approver, approved_at, application=app_id, programme=ctx.programme_id),
-        commit_legs(ctx.programme_id, app_id, budget),
+        Posting(Kind.commit, commit_legs(ctx.programme_id, app_id, budget), app_id, ctx.programme_id),
+        commit_id,
+        ctx.approver,
+        approved_at,
     )
     reports = 0 if status == "approved" else (1 if status == "suspended" else months + 1)
     if status == "active" and months > 1:
@@ -469,13 +428,13 @@ def _build_group(
             at = min(ctx.now, dt.datetime.combine(paid_on, dt.time(10, 0), tzinfo=JAKARTA).astimezone(dt.UTC))
             txn_id = next_id()
             transfer = f"BRI{paid_on:%Y%m%d}{txn_id:07d}"
+            legs = payment_legs(app_id, group_id, t.component, t.amount)
             ledger.post(
-                _txn(
-                    txn_id, "payment", ctx.finance, at, application=app_id, programme=ctx.programme_id,
-                    component=t.component, reference=transfer,
-                ),
-                payment_legs(app_id, group_id, t.component, t.amount),
-            )  # fmt: skip
+                Posting(Kind.payment, legs, app_id, ctx.programme_id, component=t.component, reference=transfer),
+                txn_id,
+                ctx.finance,
+                at,
+            )
             rows.tranches.append(
                 (
                     app_id, t.component, t.seq, t.amount, t.condition, "paid", ref, 4, ctx.finance.id, at,
@@ -504,13 +463,13 @@ def _build_group(
         reviewed_on = min(ctx.now, dt.datetime.combine(first_day, dt.time(9), tzinfo=JAKARTA) + dt.timedelta(days=38))
         reviewed_at = max(reviewed_on.astimezone(dt.UTC), approved_at)
         txn_id = next_id()
+        legs = report_legs(group_id, expenses, revenue, reinvested)
         ledger.post(
-            _txn(
-                txn_id, "report", ctx.reviewer, reviewed_at, application=app_id, programme=ctx.programme_id,
-                reference=f"LAP-{app_id}-{period}",
-            ),
-            report_legs(group_id, expenses, revenue, reinvested),
-        )  # fmt: skip
+            Posting(Kind.report, legs, app_id, ctx.programme_id, reference=f"LAP-{app_id}-{period}"),
+            txn_id,
+            ctx.reviewer,
+            reviewed_at,
+        )
         final = status == "completed" and k == reports - 1
         rows.reports.append(
             (
@@ -522,7 +481,7 @@ def _build_group(
         pay(k + 1)
 
 
-async def _write(sink: Sink, rows: Rows, ledger: Ledger, now: dt.datetime) -> None:
+async def _write(sink: Sink, rows: Rows, ledger: Batch, now: dt.datetime) -> None:
     account_ids = await sink.reserve_ids("ledger_accounts", len(ledger.new_accounts))
     for account, account_id in zip(ledger.new_accounts, account_ids, strict=True):
         ledger.accounts[account.code] = account_id
@@ -719,7 +678,7 @@ async def _batch(sink: Sink, ctx: Context, start: int, end: int) -> None:
             "SELECT code, id FROM ledger_accounts WHERE owner_kind = 'programme' AND owner_id = ?", ctx.programme_id
         )
     }
-    ledger = Ledger(seq=seq, prev=prev, accounts=known)
+    ledger = Batch(seq=seq, prev=prev, accounts=known)
     group_ids = await sink.reserve_ids("groups", size)
     app_ids = await sink.reserve_ids("applications", size)
     # Over-reserve: at most 1 commit + 8 payments + 7 reports per group, and one funding transaction.
@@ -730,10 +689,13 @@ async def _batch(sink: Sink, ctx: Context, start: int, end: int) -> None:
     )
     if not funded[0][0]:
         ceiling = (await sink.fetch("SELECT budget_ceiling FROM programmes WHERE id = ?", ctx.programme_id))[0][0]
-        txn = _txn(
-            next(txn_ids), "funding", None, ctx.now, programme=ctx.programme_id, reference=f"budget_ceiling {ceiling}"
+        funding = Posting(
+            Kind.funding,
+            funding_legs(ctx.programme_id, int(ceiling)),
+            programme_id=ctx.programme_id,
+            reference=f"budget_ceiling {ceiling}",
         )
-        ledger.post(txn, funding_legs(ctx.programme_id, int(ceiling)))
+        ledger.post(funding, next(txn_ids), None, ctx.now)
     rows = Rows()
     for offset in range(size):
         _build_group(

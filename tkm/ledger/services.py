@@ -50,7 +50,6 @@ from tkm.ledger.accounts import (
     application_account,
     commit_legs,
     funding_legs,
-    is_balanced,
     payment_legs,
     programme_account,
     report_legs,
@@ -58,6 +57,7 @@ from tkm.ledger.accounts import (
     summarise,
     trail_line,
 )
+from tkm.ledger.posting import Posting, check_balanced, entry_fields, header
 from tkm.ledger.tables import LedgerEntry, LedgerTransaction
 from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.tables import Programme
@@ -136,31 +136,6 @@ async def _balance(code: str) -> int:
 # --- posting ------------------------------------------------------------------------------------------------------
 
 
-def _entry_fields(txn: dict[str, Any], account_code: str, amount: int, application_id: int | None) -> dict[str, Any]:
-    """What an entry's hash covers: the entry and every field of its transaction (one place for write and verify)."""
-    return {
-        "txn": {
-            "id": txn["id"],
-            "kind": txn["kind"],
-            "application": txn["application"],
-            "programme": txn["programme"],
-            "component": txn["component"],
-            "reference": txn["reference"],
-            "memo": txn["memo"],
-            "reverses": txn["reverses"],
-            "actor_id": txn["actor_id"],
-            "actor": txn["actor"],
-            "actor_name": txn["actor_name"],
-            "at": txn["at"],
-            # Only when set, so entries posted before the column existed keep their hashes.
-            **({"period": txn["period"]} if txn.get("period") else {}),
-        },
-        "account": account_code,
-        "amount": amount,
-        "application": application_id,
-    }
-
-
 async def _account_ids(accounts: Sequence[Account]) -> dict[str, int]:
     now = dt.datetime.now(dt.UTC)
     unique = {a.code: a for a in accounts}
@@ -183,70 +158,44 @@ async def _account_ids(accounts: Sequence[Account]) -> dict[str, int]:
     return ids
 
 
-async def _open(
-    kind: Kind,
-    *,
-    actor: CurrentUser | None,
-    application_id: int | None = None,
-    programme_id: int | None = None,
-    component: str = "",
-    reference: str = "",
-    memo: str = "",
-    reverses: int | None = None,
-    period: str | None = None,
-    audit_details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+async def _open(posting: Posting, actor: CurrentUser | None) -> dict[str, Any]:
     """Write a transaction's header and its audit event; the entries follow with ``_write``."""
-    txn = {
-        "kind": str(kind),
-        "application": application_id,
-        "programme": programme_id,
-        "component": component,
-        "reference": reference,
-        "memo": memo,
-        "reverses": reverses,
-        "actor_id": actor.id if actor else None,
-        "actor": actor.email if actor else "system",
-        "actor_name": actor.name if actor else "system",
-        "at": dt.datetime.now(dt.UTC),
-        "period": period,
-    }
+    txn = header(posting, None, actor, dt.datetime.now(dt.UTC))
     rows = await LedgerTransaction.insert(
         LedgerTransaction(
             kind=txn["kind"],
-            application=application_id,
-            programme=programme_id,
-            component=component,
-            reference=reference,
-            memo=memo,
-            reverses=reverses,
+            application=txn["application"],
+            programme=txn["programme"],
+            component=txn["component"],
+            reference=txn["reference"],
+            memo=txn["memo"],
+            reverses=txn["reverses"],
             actor_id=txn["actor_id"],
             actor=txn["actor"],
             actor_name=txn["actor_name"],
             at=txn["at"],
-            period=period,
+            period=txn["period"],
         )
     ).returning(LedgerTransaction.id)
     txn["id"] = int(rows[0]["id"])
     await audit.record(
-        f"ledger.{kind}",
+        f"ledger.{posting.kind}",
         actor_id=txn["actor_id"],
         actor=txn["actor"],
         object_type="ledger_transaction",
         object_id=txn["id"],
-        details={"application": application_id, "programme": programme_id, **(audit_details or {})},
+        details={"application": posting.application_id, "programme": posting.programme_id, **posting.audit_details},
     )
     return txn
 
 
 async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
     """Append the entries (each a link of the hash chain), then re-check the accounts that may not go negative."""
-    if not is_balanced(legs):  # a programming error: every *_legs() builder balances
-        raise RuntimeError(f"ledger transaction {txn['id']} does not balance: {legs}")
+    check_balanced(txn, legs)
     ids = await _account_ids([account for account, _amount in legs])
     for account, amount in legs:
         entry_application = txn["application"]
-        link = await hashchain.append(CHAIN, _entry_fields(txn, account.code, amount, entry_application))
+        link = await hashchain.append(CHAIN, entry_fields(txn, account.code, amount, entry_application))
         await LedgerEntry.insert(
             LedgerEntry(
                 seq=link.seq,
@@ -288,17 +237,35 @@ async def _sync_funding(programme: dict[str, Any], actor: CurrentUser | None) ->
     available = await _balance(programme_account(programme_id, "available").code)
     difference = max(int(programme["budget_ceiling"]) - funded, -available)
     if difference:
-        txn = await _open(
-            Kind.funding,
-            actor=actor,
-            programme_id=programme_id,
-            reference=f"budget_ceiling {programme['budget_ceiling']}",
-            audit_details={"budget_ceiling": programme["budget_ceiling"], "change": difference},
+        await post(
+            Posting(
+                Kind.funding,
+                funding_legs(programme_id, difference),
+                programme_id=programme_id,
+                reference=f"budget_ceiling {programme['budget_ceiling']}",
+                audit_details={"budget_ceiling": programme["budget_ceiling"], "change": difference},
+            ),
+            actor,
         )
-        await _write(txn, funding_legs(programme_id, difference))
 
 
 # --- the service API ----------------------------------------------------------------------------------------------
+
+
+async def post(posting: Posting, actor: CurrentUser | None) -> int:
+    """Write one balanced posting in the caller's transaction (or its own): the transaction, its audit event,
+    its entries as links of the hash chain and the monthly activity, then the check that no account that may
+    not go negative did. Returns the transaction id. The services below check *whether* money may move first."""
+    async with db.transaction():
+        txn = await _open(posting, actor)
+        await _write(txn, posting.legs)
+        return int(txn["id"])
+
+
+async def post_many(postings: Sequence[Posting], actor: CurrentUser | None) -> list[int]:
+    """Several postings in one transaction, in order (e.g. a re-plan that moves money between components)."""
+    async with db.transaction():
+        return [await post(posting, actor) for posting in postings]
 
 
 async def commit_budget(
@@ -329,13 +296,15 @@ async def commit_budget(
             )
         if await _active_commit(application_id) is not None:
             raise Conflict(_("The budget of application %(id)s is already committed.", id=application_id))
-        txn = await _open(
+        commitment = Posting(
             Kind.commit,
-            actor=actor,
+            commit_legs(programme_id, application_id, budget),
             application_id=application_id,
             programme_id=programme_id,
             audit_details={"budget": budget, "total": total},
         )
+        # Not post(): the programme is locked between the audit event and the entries (the one lock order).
+        txn = await _open(commitment, actor)
         programme = await _lock_programme(programme_id)
         await _sync_funding(programme, actor)
         available = await _balance(programme_account(programme_id, "available").code)
@@ -350,7 +319,7 @@ async def commit_budget(
                 title=BUDGET_EXHAUSTED,
                 extra={"available": available, "needed": total},
             )
-        await _write(txn, commit_legs(programme_id, application_id, budget))
+        await _write(txn, commitment.legs)
         return int(txn["id"])
 
 
@@ -403,18 +372,19 @@ async def record_payment(
                 title=OVER_APPROVED,
                 errors=[FieldError("amount", _("At most %(max)s.", max=rupiah(committed)))],
             )
-        txn = await _open(
-            Kind.payment,
-            actor=actor,
-            application_id=application_id,
-            programme_id=app.programme_id,
-            component=component,
-            reference=reference,
-            period=paid_on.strftime("%Y-%m") if paid_on else None,
-            audit_details={"component": component, "amount": amount, "reference": reference},
+        return await post(
+            Posting(
+                Kind.payment,
+                payment_legs(application_id, app.group_id, component, amount),
+                application_id=application_id,
+                programme_id=app.programme_id,
+                component=component,
+                reference=reference,
+                period=paid_on.strftime("%Y-%m") if paid_on else None,
+                audit_details={"component": component, "amount": amount, "reference": reference},
+            ),
+            actor,
         )
-        await _write(txn, payment_legs(application_id, app.group_id, component, amount))
-        return int(txn["id"])
 
 
 async def record_report(
@@ -455,17 +425,23 @@ async def record_report(
         raise ValidationProblem([FieldError("expenses", _("The report has no amounts to post."))])
     async with db.transaction():
         app = await _load_application(application_id, lock=True)
-        txn = await _open(
-            Kind.report,
-            actor=actor,
-            application_id=application_id,
-            programme_id=app.programme_id,
-            reference=reference,
-            period=period,
-            audit_details={"expenses": expenses, "revenue": revenue, "reinvested": reinvested, "reference": reference},
+        return await post(
+            Posting(
+                Kind.report,
+                report_legs(app.group_id, expenses, revenue, reinvested),
+                application_id=application_id,
+                programme_id=app.programme_id,
+                reference=reference,
+                period=period,
+                audit_details={
+                    "expenses": expenses,
+                    "revenue": revenue,
+                    "reinvested": reinvested,
+                    "reference": reference,
+                },
+            ),
+            actor,
         )
-        await _write(txn, report_legs(app.group_id, expenses, revenue, reinvested))
-        return int(txn["id"])
 
 
 async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -> int:
@@ -514,9 +490,9 @@ async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -
                             component=account.component,
                         )
                     )
-        txn = await _open(
+        reversal = Posting(
             Kind.reversal,
-            actor=actor,
+            reversal_legs(legs),
             application_id=original["application"],
             programme_id=original["programme"],
             component=original["component"],
@@ -526,10 +502,12 @@ async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -
             period=original["period"] or await activity.effective_period(transaction_id),
             audit_details={"reverses": transaction_id, "kind": original["kind"], "reason": reason.strip()},
         )
+        # Not post(): a released commitment locks the programme between the audit event and the entries.
+        txn = await _open(reversal, actor)
         programme = None
         if original["kind"] == Kind.commit and original["programme"] is not None:
             programme = await _lock_programme(int(original["programme"]))  # lock order: after the audit event
-        await _write(txn, reversal_legs(legs))
+        await _write(txn, reversal.legs)
         if programme is not None:
             await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
         return int(txn["id"])
@@ -703,7 +681,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
                 "at": _as_datetime(r["at"]),
                 "period": r["period"],
             }
-            fields = _entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
+            fields = entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
             if not verifier.feed(int(r["id"]), int(r["seq"]), r["prev_hash"], r["hash"], fields):
                 return verifier.broken
             if txn["id"] != current_txn:
