@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from tkm.programmes.services import today
-from tkm.testing.builders import REQUIRED_KINDS, RUBRIC_SCORES, budget, members, plan, programme_body
+from tkm.testing.builders import PATHS, REQUIRED_KINDS, RUBRIC_SCORES, budget, members, plan, programme_body
 from tkm.testing.samples import PDF_BYTES
 
 
@@ -120,27 +120,17 @@ class World:
             "notes": "Layak didanai.",
         }
 
-    # Standard paths through tkm-pemula.
+    # Standard paths through the workflow (tkm.testing.builders.PATHS), from wherever the application is.
     def to_state(self, app_id: int, state: str) -> dict[str, Any]:
-        steps = {
-            "submitted": ["submitted"],
-            "in_review": ["submitted", "in_review"],
-            "revision_requested": ["submitted", "in_review", "revision_requested"],
-            "recommended": ["submitted", "in_review", "recommended"],
-            "not_recommended": ["submitted", "in_review", "not_recommended"],
-            "approved": ["submitted", "in_review", "recommended", "approved"],
-            "rejected": ["submitted", "in_review", "recommended", "rejected"],
-            "active": ["submitted", "in_review", "recommended", "approved", "active"],
-            "withdrawn": ["withdrawn"],
-            "completed": ["submitted", "in_review", "recommended", "approved", "active", "completed"],
-            "suspended": ["submitted", "in_review", "recommended", "approved", "active", "suspended"],
-        }
-        path = steps.get(state, [])
-        current = self.app(app_id)["status"]
-        if current in path:  # already part of the way there
-            path = path[path.index(current) + 1 :]
-        for target in path:
-            self._step(app_id, target)
+        from tkm.workflow import loader
+
+        app = self.app(app_id)
+        path = PATHS.get(state, [])
+        reached = [loader.get(app["workflow"]).actions[a].to for a in path]
+        if app["status"] in reached:  # already part of the way there
+            path = path[reached.index(app["status"]) + 1 :]
+        for action in path:
+            self._step(app_id, action)
         return self.app(app_id)
 
     def prepare_completion(self, app_id: int) -> None:
@@ -199,35 +189,36 @@ class World:
                 tranche = r.json()
         return tranche
 
-    def _step(self, app_id: int, target: str) -> None:
+    def _step(self, app_id: int, action: str) -> None:
+        """One action of a standard path, with what it needs (attachments, a body, paid tranches)."""
         app = self.app(app_id)
-        if target == "submitted":
+        if action == "submit":
             for kind in REQUIRED_KINDS:
                 if kind not in {a["kind"] for a in app["attachments"]}:
                     assert self.upload(app_id, kind).status_code == 201
             r = self.act(app_id, "submit", self.applicant)
-        elif target == "in_review":
+        elif action == "start_review":
             r = self.act(app_id, "start_review", self.reviewer, {"no_conflict_of_interest": True})
-        elif target == "revision_requested":
+        elif action == "request_revision":
             r = self.act(app_id, "request_revision", self.reviewer, {"notes": "Lengkapi foto usaha."})
-        elif target == "recommended":
+        elif action == "recommend":
             r = self.act(app_id, "recommend", self.reviewer, self.recommend_body(app))
-        elif target == "not_recommended":
+        elif action == "not_recommend":
             r = self.act(app_id, "not_recommend", self.reviewer, {"reasons": "Pasar belum jelas."})
-        elif target == "approved":
+        elif action == "approve":
             r = self.act(app_id, "approve", self.approver, {"notes": "Disetujui."})
-        elif target == "rejected":
+        elif action == "reject":
             r = self.act(app_id, "reject", self.approver, {"reasons": "Anggaran terbatas."})
-        elif target == "active":
+        elif action == "sign_agreement":
             assert self.upload(app_id, "agreement").status_code == 201
             r = self.act(app_id, "sign_agreement", self.applicant)
-        elif target == "withdrawn":
+        elif action == "withdraw":
             r = self.act(app_id, "withdraw", self.applicant, {"reason": "Kelompok bubar."})
-        elif target == "completed":
+        elif action == "complete":
             self.prepare_completion(app_id)
             r = self.act(app_id, "complete", self.reviewer, {"notes": "Selesai."})
-        elif target == "suspended":
+        elif action == "suspend":
             r = self.act(app_id, "suspend", self.approver, {"reasons": "Laporan fiktif."})
         else:
-            raise AssertionError(target)
-        assert r.status_code == 200, (target, r.text)
+            raise AssertionError(action)
+        assert r.status_code == 200, (action, r.text)

@@ -88,22 +88,18 @@ GROUPS: list[tuple[str, str, str, str | None, str, str, int]] = [
 #: Lanjutan applications of groups that completed a Pemula grant: group index → target state.
 LANJUTAN_TARGETS = {1: "field_verified", 2: "submitted"}
 
-#: The standard paths (the workflow files allow these; each step is one action).
-PATHS = {
-    "draft": [],
-    "submitted": ["submit"],
-    "in_review": ["submit", "start_review"],
-    "revision_requested": ["submit", "start_review", "request_revision"],
-    "recommended": ["submit", "start_review", "recommend"],
-    "not_recommended": ["submit", "start_review", "not_recommend"],
-    "approved": ["submit", "start_review", "recommend", "approve"],
-    "rejected": ["submit", "start_review", "recommend", "reject"],
-    "withdrawn": ["submit", "withdraw"],
-    "active": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
-    "suspended": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
-    "completed": ["submit", "start_review", "recommend", "approve"],  # then run_grant()
-    "field_verified": ["submit", "start_review", "verify_field"],
-}
+#: Which part of the standard path (tkm.testing.builders.PATHS) the demo walks by actions: a granted group's
+#: grant is run by run_grant() from the approval on, and a withdrawn one was submitted first.
+GRANTED = ("active", "suspended", "completed")
+
+
+def demo_path(target: str) -> list[str]:
+    if target in GRANTED:
+        path = builders.PATHS[target]
+        return path[: path.index("approve") + 1]
+    if target == "withdrawn":
+        return ["submit", "withdraw"]
+    return builders.PATHS[target]
 
 
 OFFICES: list[dict[str, Any]] = [
@@ -410,16 +406,16 @@ async def build() -> dict[str, int]:
         leader, group_id = created["leader"], int(created["group"]["id"])
         app_id = await demo.application(leader, group_id, PEMULA, index)
         applications += 1
-        for action in PATHS[target]:
+        for action in demo_path(target):
             await demo.step(leader, app_id, action)
-        if target in ("active", "completed", "suspended"):
+        if target in GRANTED:
             await demo.run_grant(leader, app_id, months, target, index)
         made.append((leader, group_id, target))
     for index, target in LANJUTAN_TARGETS.items():
         leader, group_id, _pemula = made[index]
         app_id = await demo.application(leader, group_id, LANJUTAN, index)
         applications += 1
-        for action in PATHS[target]:
+        for action in demo_path(target):
             await demo.step(leader, app_id, action)
     return {"centres": len(CENTRES), "programmes": 2, "groups": len(GROUPS), "applications": applications}
 

@@ -134,3 +134,23 @@ def plan(**overrides: Any) -> dict[str, Any]:
 def rubric(**overrides: int) -> dict[str, int]:
     """The reviewer's scores (1..5) for every criterion of the rubric."""
     return {**RUBRIC_SCORES, **overrides}
+
+
+#: Standard paths through the application workflows: the actions that take a new draft to each state (the
+#: workflow files allow these). Tests, the demo and benchmarks walk them; what each action needs (bodies,
+#: attachments, paid tranches) is the walker's business.
+PATHS: dict[str, list[str]] = {
+    "draft": [],
+    "submitted": ["submit"],
+    "in_review": ["submit", "start_review"],
+    "revision_requested": ["submit", "start_review", "request_revision"],
+    "recommended": ["submit", "start_review", "recommend"],
+    "not_recommended": ["submit", "start_review", "not_recommend"],
+    "approved": ["submit", "start_review", "recommend", "approve"],
+    "rejected": ["submit", "start_review", "recommend", "reject"],
+    "withdrawn": ["withdraw"],
+    "active": ["submit", "start_review", "recommend", "approve", "sign_agreement"],
+    "completed": ["submit", "start_review", "recommend", "approve", "sign_agreement", "complete"],
+    "suspended": ["submit", "start_review", "recommend", "approve", "sign_agreement", "suspend"],
+    "field_verified": ["submit", "start_review", "verify_field"],
+}
