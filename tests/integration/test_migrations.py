@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.old_main.make import SECRET_KEY as FIXTURE_SECRET_KEY
-from tests.support import processes, services
 from tkm.core import migration_bridge
+from tkm.testing import external as services
+from tkm.testing import processes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "old_main"
 OLD_TABLES = ("application_events", "tranche_events", "report_events")
