@@ -237,7 +237,11 @@ async def run(
         action = flow.actions.get(action_name)
         if action is None or (action.internal and not internal):
             raise NotFound(
-                _("There is no action %(action)s in workflow %(workflow)s.", action=action_name, workflow=flow.name)
+                _(
+                    "There is no action %(action)s in workflow %(workflow)s.",
+                    action=action_name,
+                    workflow=str(flow.title),
+                )
             )
         if actor.role not in action.roles:
             raise Forbidden(
