@@ -4,7 +4,9 @@ nested quotas, changing the quotas, the batch approval page and the dashboard's 
 from __future__ import annotations
 
 import itertools
+import threading
 
+import httpx
 import pytest
 
 from tests.support.api import Api
@@ -196,3 +198,34 @@ def test_dashboard_quotas_equal_the_approved_budgets(world, client):
     shown = text(page.text)
     assert "Kuota wilayah" in shown
     assert "Kota Padang (13.71) Rp60.000.000 Rp34.000.000 Rp26.000.000" in shown
+
+
+@pytest.mark.slow
+def test_two_approvals_at_once_cannot_both_use_the_last_of_a_quota(world, server):
+    """Two approvers, two applications of one region, room for one: exactly one is approved (real server)."""
+    programme = new_programme(world, quotas={"13.71": 30_000_000})
+    apps = [recommended(world, programme), recommended(world, programme)]
+    second_approver = world.api.make_user("approver", ["13"])
+    barrier = threading.Barrier(2)
+    results: list[httpx.Response] = []
+
+    def approve_now(user, app):
+        with httpx.Client(base_url=server, timeout=30) as client:
+            barrier.wait()
+            url = f"/api/v1/applications/{app['id']}/actions/approve"
+            results.append(client.post(url, json={"notes": "ok"}, headers=user["headers"]))
+
+    threads = [
+        threading.Thread(target=approve_now, args=(user, app))
+        for user, app in zip((world.approver, second_approver), apps, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    refused = next(r for r in results if r.status_code == 409).json()
+    assert (refused["used"], refused["left"]) == (BUDGET, 30_000_000 - BUDGET)
+    assert sorted(world.app(a["id"])["status"] for a in apps) == ["approved", "recommended"]
+    r = world.get("/api/v1/dashboard", world.admin, params={"programme": programme["code"]})
+    assert [(q["used"], q["left"]) for q in r.json()["quotas"]] == [(BUDGET, 30_000_000 - BUDGET)]
