@@ -138,6 +138,7 @@ def test_changing_quotas(world):
     r = patch(f"/api/v1/programmes/{code}", json={"quotas": {"13.71": 50_000_000}}, headers=world.approver["headers"])
     assert r.status_code == 403
     assert patch("/api/v1/programmes/NO-SUCH", json={"quotas": {}}, headers=world.admin["headers"]).status_code == 404
+    assert patch("/api/v1/programmes/X%00Y", json={"quotas": {}}, headers=world.admin["headers"]).status_code == 404
     assert world.get(f"/api/v1/programmes/{code}", world.admin).json()["quotas"] == {"13.71": 20_000_000}
 
     r = patch(f"/api/v1/programmes/{code}", json={"quotas": {"13.71": BUDGET * 2}}, headers=world.admin["headers"])

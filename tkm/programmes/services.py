@@ -256,6 +256,8 @@ async def get_programme(code: str) -> dict[str, Any]:
 async def update_quotas(actor: CurrentUser, code: str, data: ProgrammeQuotasIn) -> dict[str, Any]:
     """Replace a programme's regional quotas (admin). 422 for quotas that break the rules of
     ``tkm.programmes.quotas``; 409 naming the field for a quota below what its region has already approved."""
+    if not CODE_RE.match(code):  # no such code can exist (and a NUL byte would be an error on PostgreSQL)
+        raise NotFound(_("Programme %(code)s not found.", code=code[:40].replace("\x00", "")))
     async with db.transaction():
         # Locked: an approval checks the quotas under the same lock, so none slips in between.
         row = await db.for_update(Programme.select().where(Programme.code == code)).first()
