@@ -197,6 +197,9 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
     ok(w.get("/api/v1/programmes?open=true", w.applicant))
     ok(w.get(f"/api/v1/programmes/{w.programme['code']}", w.applicant))
     w.post("/api/v1/programmes", w.applicant, programme_body())  # 403
+    quotas = {"13": w.programme["budget_ceiling"]}
+    ok(client.patch(f"/api/v1/programmes/{w.programme['code']}", json={"quotas": quotas}, headers=w.admin["headers"]))
+    client.patch(f"/api/v1/programmes/{w.programme['code']}", json={"quotas": {"99": 1}}, headers=w.admin["headers"])
 
     # Groups.
     group = w.make_group(w.applicant, name="Kelompok Skema")
@@ -377,6 +380,7 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
     dashboard = ok(w.get("/api/v1/dashboard", w.reviewer))
     assert dashboard
     ok(w.get(f"/api/v1/dashboard?programme={w.programme['code']}&region=13.71", w.applicant))
+    assert ok(w.get(f"/api/v1/dashboard?programme={w.programme['code']}", w.reviewer))["quotas"]
     ok(w.get("/api/v1/applications", w.applicant))
     w.get("/api/v1/groups?per_page=500", w.applicant)  # 422
     ok(w.get("/api/v1/groups", w.api.make_user("auditor")))

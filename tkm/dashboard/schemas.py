@@ -60,6 +60,15 @@ class MonthFiguresOut(Out):
     workers: int
 
 
+class QuotaOut(Out):
+    region: str
+    region_name: str
+    quota: int
+    #: approved in the region (committed + disbursed in the funds trail)
+    used: int
+    left: int
+
+
 class DashboardOut(Out):
     filters: FiltersOut
     #: {status: number of applications}
@@ -75,3 +84,5 @@ class DashboardOut(Out):
     by_region: list[RegionFiguresOut]
     by_training_centre: list[TrainingCentreFiguresOut]
     by_month: list[MonthFiguresOut]
+    #: the chosen programme's regional quotas (empty without a programme or quotas)
+    quotas: list[QuotaOut]

@@ -11,7 +11,8 @@ What counts:
 - **workers**: people employed *now* — for each application its latest accepted report's
   ``workers``, summed. A group that reported 10 workers in April and 12 in May counts 12, not 22.
   Per month (``by_month``) it is the sum of that month's accepted reports;
-- **reinvestment rate**: reinvested / revenue (None when there is no revenue).
+- **reinvestment rate**: reinvested / revenue (None when there is no revenue);
+- **quotas**: the chosen programme's regional quotas with what each has used (``tkm.dashboard.quotas``).
 
 Scope: staff see applications in their regions, an applicant only their own, auditors and admins
 everything. ``region`` narrows further and must lie inside the caller's regions (403 otherwise).
@@ -33,6 +34,7 @@ from tkm.core.errors import FieldError, Forbidden, invalid
 from tkm.core.i18n import _
 from tkm.dashboard import queries
 from tkm.dashboard.queries import Scope
+from tkm.dashboard.quotas import quota_figures
 from tkm.programmes.tables import Programme
 
 MONEY = ("approved", "disbursed", "spent")
@@ -198,6 +200,7 @@ async def dashboard(user: CurrentUser, programme: str | None = None, region: str
             for code, figures in sorted(by_centre.items(), key=lambda item: (item[0] is None, item[0] or ""))
         ],
         "by_month": [{"month": month, **figures} for month, figures in sorted(months.items())],
+        "quotas": await quota_figures(user, filters.programme_id, filters.region),
     }
 
 

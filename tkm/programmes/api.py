@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -16,6 +16,7 @@ from tkm.programmes.schemas import (
     ProgrammeIn,
     ProgrammeOut,
     ProgrammePageOut,
+    ProgrammeQuotasIn,
     TrainingCentreIn,
     TrainingCentreOut,
     TrainingCentrePageOut,
@@ -68,3 +69,16 @@ class ProgrammeController(Controller):
     @post("/", status_code=HTTP_201_CREATED, guards=[roles(Role.admin)], summary="Open a programme (admin)")
     async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ProgrammeIn]) -> ProgrammeOut:
         return out(ProgrammeOut, await services.create_programme(user, data))
+
+    @patch(
+        "/{code:str}",
+        guards=[roles(Role.admin)],
+        summary="Change a programme's regional quotas (admin)",
+        description="Replaces `quotas` ({region code: rupiah}) as a whole. A quota below what its region has "
+        "already approved is 409 naming the field (`quotas.13.71`).",
+        opt={"problems": (409,)},
+    )
+    async def update(
+        self, user: NamedDependency[CurrentUser], code: FromPath[str], data: JSONBody[ProgrammeQuotasIn]
+    ) -> ProgrammeOut:
+        return out(ProgrammeOut, await services.update_quotas(user, code, data))

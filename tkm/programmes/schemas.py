@@ -39,6 +39,14 @@ class ProgrammeIn(msgspec.Struct, forbid_unknown_fields=True):
     components: dict[str, ComponentRule]
     report_due_day: int = 10
     reminder_grace_days: int = 7
+    #: {region code: rupiah}, each region inside ``regions`` (tkm.programmes.quotas).
+    quotas: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+class ProgrammeQuotasIn(msgspec.Struct, forbid_unknown_fields=True):
+    """PATCH /api/v1/programmes/{code}: the programme's quotas, replaced as a whole ({} removes them)."""
+
+    quotas: dict[str, int]
 
 
 # --- responses ----------------------------------------------------------------------------------------------------
@@ -80,6 +88,8 @@ class ProgrammeOut(Out):
     report_due_day: int
     reminder_grace_days: int
     is_open: bool
+    #: {region code: rupiah}
+    quotas: dict[str, int]
 
 
 class ProgrammePageOut(Out):

@@ -15,7 +15,8 @@ from tkm.core.errors import Conflict, FieldError, NotFound, ValidationProblem
 from tkm.core.i18n import _
 from tkm.core.pagination import PageParams
 from tkm.core.settings import get_settings
-from tkm.programmes.schemas import COMPONENTS, ProgrammeIn, TrainingCentreIn
+from tkm.programmes import quotas
+from tkm.programmes.schemas import COMPONENTS, ProgrammeIn, ProgrammeQuotasIn, TrainingCentreIn
 from tkm.programmes.tables import Programme, TrainingCentre
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
@@ -63,6 +64,7 @@ def programme_out(row: dict[str, Any]) -> dict[str, Any]:
         "report_due_day": row["report_due_day"],
         "reminder_grace_days": row["reminder_grace_days"],
         "is_open": opens <= today() <= closes,
+        "quotas": quotas.loads(row.get("quotas")),
     }
 
 
@@ -172,6 +174,8 @@ def _check_programme(data: ProgrammeIn) -> list[FieldError]:
         errors.append(FieldError("report_due_day", _("Must be a day between 1 and 28.")))
     if not 0 <= data.reminder_grace_days <= 60:
         errors.append(FieldError("reminder_grace_days", _("Must be between 0 and 60 days.")))
+    if all(e.field != "regions" and not e.field.startswith("regions[") for e in errors):
+        errors += quotas.check(data.quotas, data.regions, data.budget_ceiling)
     return errors
 
 
@@ -204,6 +208,7 @@ async def create_programme(actor: CurrentUser, data: ProgrammeIn) -> dict[str, A
             components=json.dumps(components),
             report_due_day=data.report_due_day,
             reminder_grace_days=data.reminder_grace_days,
+            quotas=json.dumps(data.quotas),
             created_at=dt.datetime.now(dt.UTC),
         )
         await row.save()
@@ -245,4 +250,40 @@ async def get_programme(code: str) -> dict[str, Any]:
     row = await Programme.select().where(Programme.code == code).first()
     if row is None:
         raise NotFound(_("Programme %(code)s not found.", code=code))
+    return programme_out(row)
+
+
+async def update_quotas(actor: CurrentUser, code: str, data: ProgrammeQuotasIn) -> dict[str, Any]:
+    """Replace a programme's regional quotas (admin). 422 for quotas that break the rules of
+    ``tkm.programmes.quotas``; 409 naming the field for a quota below what its region has already approved."""
+    if not CODE_RE.match(code):  # no such code can exist (and a NUL byte would be an error on PostgreSQL)
+        raise NotFound(_("Programme %(code)s not found.", code=code[:40].replace("\x00", "")))
+    async with db.transaction():
+        # Locked: an approval checks the quotas under the same lock, so none slips in between.
+        row = await db.for_update(Programme.select().where(Programme.code == code)).first()
+        if row is None:
+            raise NotFound(_("Programme %(code)s not found.", code=code))
+        errors = quotas.check(data.quotas, _loads(row["regions"]) or [], int(row["budget_ceiling"]))
+        if errors:
+            raise ValidationProblem(errors)
+        uses = await quotas.usage(int(row["id"]), data.quotas)
+        below = quotas.below_approved(data.quotas, uses)
+        if below:
+            raise Conflict(
+                below[0].message,
+                title=quotas.QUOTA_BELOW_APPROVED,
+                errors=below,
+                extra={"approved": {use.region: use.used for use in uses}},
+            )
+        before = quotas.loads(row["quotas"])
+        await Programme.update({Programme.quotas: json.dumps(data.quotas)}).where(Programme.id == row["id"])
+        await audit.record(
+            "programme.quotas_changed",
+            actor_id=actor.id,
+            actor=actor.email,
+            object_type="programme",
+            object_id=row["id"],
+            details={"code": code, "before": before, "after": data.quotas},
+        )
+        row["quotas"] = data.quotas
     return programme_out(row)

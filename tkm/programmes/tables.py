@@ -29,4 +29,6 @@ class Programme(Table, tablename="programmes"):
     #: Monthly reports are due by this day of the following month; reviewers are told after the grace days.
     report_due_day = Integer(default=10)
     reminder_grace_days = Integer(default=7)
+    #: {region code: rupiah}: how much of the ceiling each region may approve (tkm.programmes.quotas).
+    quotas = JSON(default="{}")
     created_at = Timestamptz()
