@@ -184,6 +184,24 @@ def test_a_refused_payment_voids_its_spm_and_bast_and_the_next_ones_replace_them
         assert [seq for seq, _number in numbers] == list(range(1, len(numbers) + 1))
         assert {d["number"] for d in letters} <= {number for _seq, number in numbers}
 
+    # tkm verify's check of void letters holds, and names a void letter made valid again behind its back.
+    from tkm.documents import services
+    from tkm.documents.tables import Document
+
+    assert world.api.call(services.verify_void) is None
+
+    async def unvoid(document_id, voided_at):
+        await Document.update({Document.voided_at: voided_at}).where(Document.id == document_id)
+
+    voided_at = world.api.call(Document.select(Document.voided_at).where(Document.id == spm["id"]).first)["voided_at"]
+    world.api.call(unvoid, spm["id"], None)
+    try:
+        broken = world.api.call(services.verify_void)
+    finally:
+        world.api.call(unvoid, spm["id"], voided_at)
+    assert broken is not None and spms[0]["number"] in str(broken)
+    assert world.api.call(services.verify_void) is None
+
 
 def test_a_refused_payment_that_was_only_authorized_voids_just_its_spm(world):
     app = world.to_state(world.new_application(group=world.make_group(world.applicant))["id"], "active")

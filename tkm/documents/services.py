@@ -12,6 +12,7 @@ a worker.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -334,6 +335,61 @@ async def void_tranche_letters(tranche_id: int, reason: str, *, actor: CurrentUs
     voided = sorted(int(r["id"]) for r in rows)
     log.info("documents.voided", tranche_id=tranche_id, documents=voided)
     return voided
+
+
+@dataclasses.dataclass(frozen=True)
+class VoidBreak:
+    """A payment letter that breaks the rules of voiding (``tkm verify``)."""
+
+    document_id: int
+    number: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"document {self.document_id} ({self.number}): {self.problem}"
+
+
+async def verify_void() -> VoidBreak | None:
+    """The first payment letter that breaks the rules of voiding, or None.
+
+    Only payment letters are voided, each with a reason; a tranche has at most one valid payment order and one
+    valid handover record (those of its current payment); a replacement is a later letter of the same kind
+    and tranche.
+    """
+    rows = await (
+        Document.select(
+            Document.id,
+            Document.kind,
+            Document.number,
+            Document.tranche,
+            Document.voided_at,
+            Document.void_reason,
+            Document.replaced_by,
+        )
+        .where(Document.voided_at.is_not_null() | Document.kind.is_in(list(TRANCHE_LETTERS)))
+        .order_by(Document.id)
+    )
+    by_id = {int(r["id"]): r for r in rows}
+    valid: dict[tuple[int, str], int] = {}
+    for row in rows:
+        document_id, void = int(row["id"]), row["voided_at"] is not None
+        if void and (row["kind"] not in TRANCHE_LETTERS or row["tranche"] is None):
+            return VoidBreak(document_id, row["number"], "void, but it is not the letter of a payment")
+        if void and not row["void_reason"].strip():
+            return VoidBreak(document_id, row["number"], "void without a reason")
+        if row["replaced_by"] is not None:
+            other = by_id.get(int(row["replaced_by"]))
+            if not void or other is None or int(row["replaced_by"]) <= document_id:
+                return VoidBreak(document_id, row["number"], f"replaced by document {row['replaced_by']}, wrongly")
+            if (other["kind"], other["tranche"]) != (row["kind"], row["tranche"]):
+                return VoidBreak(document_id, row["number"], "replaced by a letter of another kind or tranche")
+        if not void and row["tranche"] is not None:
+            earlier = valid.setdefault((int(row["tranche"]), row["kind"]), document_id)
+            if earlier != document_id:
+                return VoidBreak(
+                    document_id, row["number"], f"a second valid {row['kind']} of tranche {row['tranche']}"
+                )
+    return None
 
 
 async def tranche_letters(application_id: int) -> dict[int, list[dict[str, Any]]]:
