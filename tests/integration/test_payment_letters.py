@@ -184,22 +184,31 @@ def test_a_refused_payment_voids_its_spm_and_bast_and_the_next_ones_replace_them
         assert [seq for seq, _number in numbers] == list(range(1, len(numbers) + 1))
         assert {d["number"] for d in letters} <= {number for _seq, number in numbers}
 
-    # tkm verify's check of void letters holds, and names a void letter made valid again behind its back.
+    # The database keeps a void letter as it is: not deleted, not made valid again, its number unchanged.
     from tkm.documents import services
     from tkm.documents.tables import Document
 
+    for change in (
+        Document.delete().where(Document.id == spm["id"]),
+        Document.update({Document.voided_at: None}).where(Document.id == spm["id"]),
+        Document.update({Document.number: "999/SPM/LAIN"}).where(Document.id == spm["id"]),
+    ):
+        with pytest.raises(Exception, match="void document"):
+            world.api.call(lambda query=change: query.run())
+    assert documents(world, app["id"], "payment_order")[0] == spms[0]
+
+    # tkm verify's check of void letters holds, and names a letter that claims a replacement while valid.
     assert world.api.call(services.verify_void) is None
 
-    async def unvoid(document_id, voided_at):
-        await Document.update({Document.voided_at: voided_at}).where(Document.id == document_id)
+    async def replaced_by(document_id, other):
+        await Document.update({Document.replaced_by: other}).where(Document.id == document_id)
 
-    voided_at = world.api.call(Document.select(Document.voided_at).where(Document.id == spm["id"]).first)["voided_at"]
-    world.api.call(unvoid, spm["id"], None)
+    world.api.call(replaced_by, spms[1]["id"], spms[0]["id"])
     try:
         broken = world.api.call(services.verify_void)
     finally:
-        world.api.call(unvoid, spm["id"], voided_at)
-    assert broken is not None and spms[0]["number"] in str(broken)
+        world.api.call(replaced_by, spms[1]["id"], None)
+    assert broken is not None and spms[1]["number"] in str(broken)
     assert world.api.call(services.verify_void) is None
 
 
