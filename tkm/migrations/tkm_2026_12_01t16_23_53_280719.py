@@ -133,7 +133,9 @@ DESCRIPTION = "baseline"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="tkm", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="tkm", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="TrainingCentre",
@@ -142,11 +144,17 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Document", tablename="documents", schema=None, columns=None)
+    manager.add_table(
+        class_name="Document", tablename="documents", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Programme", tablename="programmes", schema=None, columns=None)
+    manager.add_table(
+        class_name="Programme", tablename="programmes", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="Group", tablename="groups", schema=None, columns=None)
+    manager.add_table(
+        class_name="Group", tablename="groups", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="IdempotencyRecord",
@@ -155,7 +163,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="ApiToken", tablename="api_tokens", schema=None, columns=None)
+    manager.add_table(
+        class_name="ApiToken", tablename="api_tokens", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="ReportProduction",
@@ -171,9 +181,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Tranche", tablename="tranches", schema=None, columns=None)
+    manager.add_table(
+        class_name="Tranche", tablename="tranches", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="OutboxMessage", tablename="outbox", schema=None, columns=None)
+    manager.add_table(
+        class_name="OutboxMessage", tablename="outbox", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="AuditEvent",
@@ -196,7 +210,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Member", tablename="group_members", schema=None, columns=None)
+    manager.add_table(
+        class_name="Member", tablename="group_members", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Attachment",
@@ -219,7 +235,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="ChainHead", tablename="chain_heads", schema=None, columns=None)
+    manager.add_table(
+        class_name="ChainHead", tablename="chain_heads", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Application",
@@ -235,9 +253,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Office", tablename="offices", schema=None, columns=None)
+    manager.add_table(
+        class_name="Office", tablename="offices", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="User", tablename="users", schema=None, columns=None)
+    manager.add_table(
+        class_name="User", tablename="users", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="BudgetLine",
@@ -260,7 +282,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Report", tablename="reports", schema=None, columns=None)
+    manager.add_table(
+        class_name="Report", tablename="reports", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="LedgerEntry",
