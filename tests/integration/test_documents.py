@@ -561,6 +561,38 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
     assert "Setujui" in trail_text and "Disetujui sesuai rekomendasi tim verifikasi." in trail_text
 
 
+def test_payment_letters_of_before_the_tranche_column_are_found_and_voided(api, approved):
+    """The migration that added ``documents.tranche`` fills it from the subject key of older payment letters."""
+    import importlib
+
+    from tkm.core import db
+    from tkm.core.migration_sql import raw
+    from tkm.documents import services
+    from tkm.documents.tables import Document
+
+    backfill = importlib.import_module("tkm.migrations.tkm_2026_12_01t16_58_25_000000")
+    tranche = {"id": 4077, "application_id": approved.application_id, "component": "capital", "seq": 2, "amount": 1}
+    paid = {**tranche, "paid_at": "2020-03-24T10:00:00+07:00", "transfer_reference": "TRF-4077"}
+
+    async def run():
+        async with db.transaction():
+            ids = [
+                await services.issue_payment_order(tranche),
+                await services.issue_payment_order(tranche, key="v3"),
+                await services.issue_handover_record(paid, key="v4"),
+            ]
+            await Document.update({Document.tranche: None}).where(Document.id.is_in(ids))
+        await raw(sqlite=backfill.SQLITE, postgres=backfill.POSTGRES)()
+        rows = await Document.select(Document.tranche).where(Document.id.is_in(ids))
+        async with db.transaction():
+            voided = await services.void_tranche_letters(4077, "Rekening ditutup")
+        return ids, [r["tranche"] for r in rows], voided
+
+    ids, tranches, voided = api.call(run)
+    assert tranches == [4077, 4077, 4077]
+    assert voided == sorted(ids)
+
+
 def test_a_render_that_never_finishes_is_given_up_after_the_last_attempt(api, approved):
     from tkm.core import db
     from tkm.documents import services

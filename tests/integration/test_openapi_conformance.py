@@ -266,6 +266,8 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
     assert [m["reference"] for m in matched["matched"]] == [first["reference"]]
     second = next(t for t in tranches[1:] if t["due_condition"] == "on_approval")
     w.pay(second)
+    # The bank refuses the second payment; paid again, its new SPM and BAST replace the void ones.
+    w.pay(ok(w.post(f"/api/v1/tranches/{second['id']}/actions/fail", w.finance, {"reason": "Rekening ditutup."})))
     third = next(
         (
             t
@@ -345,6 +347,10 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
     checked = ok(client.post(f"/api/v1/verify/{code}", files={"file": ("sk.pdf", content.content, "application/pdf")}))
     assert checked["matches"] is True
     w.get("/api/v1/verify/TIDAK-ADA", anonymous)  # 404
+    void = [d for d in documents if d["status"] == "void"]
+    assert {d["kind"] for d in void} >= {"payment_order", "handover_record"}
+    replaced = next(d for d in void if d["replaced_by"] is not None)
+    assert ok(w.get(f"/api/v1/verify/{replaced['verification_code']}", anonymous))["replacement"] is not None
     offices = ok(w.get("/api/v1/offices", w.admin))
     office = ok(
         w.post(

@@ -144,6 +144,37 @@ def test_fail_needs_a_reason_and_returns_the_money(world, client):
     assert "Rekening ditutup" in text(pages.follow(r).text)
 
 
+def test_the_letters_of_a_refused_payment_are_shown_void(world, client):
+    app_id = active_application(world, "Kelompok Surat Batal")
+    tranche = world.pay(first_capital(world, app_id))
+    pages = Pages(client).login(world.finance)
+    page = pages.get(f"/tranches/{tranche['id']}")
+    r = pages.post(
+        f"/tranches/{tranche['id']}/actions/fail", {"idempotency_key": key_of(page.text, "fail"), "reason": "Rek. beku"}
+    )
+    assert r.status_code == 303
+    letters = world.get(f"/api/v1/applications/{app_id}/documents", world.finance).json()
+    void = [d for d in letters if d["kind"] in ("payment_order", "handover_record")]
+    assert len(void) == 2 and all(d["status"] == "void" for d in void)
+
+    # The tranche page: each letter struck through, marked void, with the bank's reason.
+    page = pages.get(f"/tranches/{tranche['id']}")
+    for d in void:
+        item = re.search(rf'<li data-kind="{d["kind"]}" data-status="void" class="void">.*?</li>', page.text, re.S)
+        assert item, f"{d['kind']} is not shown void"
+        assert "<s>" in item.group(0) and d["number"] in item.group(0)
+        assert "Rek. beku" in item.group(0) and "Batal" in text(item.group(0))
+
+    # The application page: the letters panel and the tranches panel say so too.
+    page = Pages(client).login(world.applicant).get(f"/applications/{app_id}")
+    panel = re.search(r'<section class="card" id="letters".*?</section>', page.text, re.S).group(0)
+    for d in void:
+        item = re.search(rf'<li data-kind="{d["kind"]}" data-status="void" class="void">.*?</li>', panel, re.S)
+        assert item and "<s>" in item.group(0) and d["number"] in item.group(0) and "Rek. beku" in item.group(0)
+    row = re.search(rf'<tr data-tranche="{tranche["reference"]}">.*?</tr>', page.text, re.S).group(0)
+    assert row.count('data-status="void"') == 2 and "Rek. beku" in row
+
+
 def test_bank_statement_upload_lists_matched_and_unmatched_lines(world, client):
     app_id = active_application(world, "Kelompok Rekening")
     tranche = first_capital(world, app_id)

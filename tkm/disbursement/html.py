@@ -8,7 +8,6 @@ form replays the first result instead of moving money again.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +24,7 @@ from tkm.core.errors import Problem
 from tkm.core.i18n import _
 from tkm.core.pagination import PageParams, page_params
 from tkm.disbursement import bankfiles, services
-from tkm.documents.tables import Document
+from tkm.documents import services as document_services
 from tkm.programmes.services import list_programmes, today
 from tkm.web import forms
 from tkm.web.flash import flash
@@ -33,7 +32,6 @@ from tkm.web.labels import label
 
 PER_PAGE = 50
 FINANCE_ROLES = (Role.finance, Role.auditor, Role.admin)
-_TRANCHE_KEY = re.compile(r":tranche:(\d+)(?::|$)")
 
 
 def new_key() -> str:
@@ -43,25 +41,7 @@ def new_key() -> str:
 
 async def tranche_letters(application_id: int) -> dict[int, list[dict[str, Any]]]:
     """The SPM and BAST letters of an application's tranches, by tranche id (access is the caller's job)."""
-    rows = (
-        await Document.select(Document.id, Document.kind, Document.number, Document.status, Document.dedupe_key)
-        .where(Document.application == application_id, Document.kind.is_in(["payment_order", "handover_record"]))
-        .order_by(Document.id)
-    )
-    out: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        match = _TRANCHE_KEY.search(row["dedupe_key"] or "")
-        if match:
-            out.setdefault(int(match.group(1)), []).append(
-                {
-                    "id": row["id"],
-                    "kind": row["kind"],
-                    "number": row["number"],
-                    "status": row["status"],
-                    "url": f"/api/v1/documents/{row['id']}/pdf",
-                }
-            )
-    return out
+    return await document_services.tranche_letters(application_id)
 
 
 async def tranches_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] | None:

@@ -23,4 +23,5 @@ DOMAIN = Domain(
     startup=("tkm.documents.hooks:startup",),
     tasks="tkm.documents.tasks",
     hooks="tkm.documents.hooks",
+    checks=(("void letters", "tkm.documents.services:verify_void"),),
 )

@@ -1,4 +1,5 @@
-"""The workflow effect ``issue_letter``: a letter issued inside the transition's transaction."""
+"""The workflow effects ``issue_letter`` (a letter issued inside the transition's transaction) and
+``void_tranche_letters`` (a payment's letters void when the bank refuses it)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,24 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
         if kind == "payment_order":
             document_id = await services.issue_payment_order(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
         else:
-            document_id = await services.issue_handover_record(tranche, actor=ctx.actor)
+            document_id = await services.issue_handover_record(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
     else:
         document_id = await services.issue(
             kind, application_id=ctx.application_id, context_key=f"event:{ctx.event_id}", actor=ctx.actor
         )
     ctx.results.setdefault("documents", {})[kind] = document_id
+
+
+@effect("void_tranche_letters")
+async def void_tranche_letters(ctx: TransitionContext) -> None:
+    """The payment order and handover record of the payment that failed become void, with the bank's reason.
+
+    The next authorization's payment order (and payment's handover record) replaces them.
+    """
+    if ctx.record_kind != "tranche":
+        raise ValueError(f"void_tranche_letters: runs on a tranche's action, not a {ctx.record_kind}'s")
+    reason = str(ctx.body.get("reason") or ctx.body.get("notes") or "").strip() or ctx.action.name
+    ctx.results["voided_documents"] = await services.void_tranche_letters(ctx.record_id, reason, actor=ctx.actor)
 
 
 def startup(settings: Any) -> None:

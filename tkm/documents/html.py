@@ -29,6 +29,8 @@ def _page(status: int = 200, **context: Any) -> Template:
     context.setdefault("code", "")
     if document:
         context["issued_on"] = dt.date.fromisoformat(document["issued_on"])
+        if document.get("voided_on"):
+            context["voided_on"] = dt.date.fromisoformat(document["voided_on"])
     return Template(PAGE, status_code=status, context=context)
 
 

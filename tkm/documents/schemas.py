@@ -61,8 +61,10 @@ class DocumentOut(Out):
     kind: str
     title: str
     number: str
-    #: pending | ready | failed
+    #: pending | ready | failed (the rendering), or void (the letter lost its ground; its file stays)
     status: str
+    #: Where the PDF stands, void or not: pending | ready | failed (a ready one can be downloaded)
+    rendering: str
     #: SHA-256 of the signed file, once it is made
     sha256: str | None
     issued_at: str
@@ -72,6 +74,19 @@ class DocumentOut(Out):
     application_id: int | None
     office: str
     size: int
+    #: Why the document is void (e.g. the bank's reason for refusing the payment); null when it is not
+    void_reason: str | None
+    voided_at: str | None
+    #: Id of the document issued in its place; null when it is not void or nothing replaces it yet
+    replaced_by: int | None
+
+
+class ReplacementOut(Out):
+    """The document that replaces a void one, as the public may see it."""
+
+    number: str
+    verification_code: str
+    verify_url: str
 
 
 class VerificationOut(Out):
@@ -83,8 +98,15 @@ class VerificationOut(Out):
     issued_at: str
     issued_on: str
     office: str
+    #: pending | ready | failed, or void
     status: str
     sha256: str | None
+    void_reason: str | None
+    voided_at: str | None
+    #: The day it became void, in Jakarta (YYYY-MM-DD)
+    voided_on: str | None
+    replaced_by: int | None
+    replacement: ReplacementOut | None
     #: When a file or ?sha256= was given: the SHA-256 compared, and whether it is the document's.
     checked_sha256: str | None = None
     matches: bool | None = None

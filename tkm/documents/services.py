@@ -12,6 +12,7 @@ a worker.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -37,7 +38,7 @@ from tkm.core.settings import get_settings
 from tkm.documents import context, numbering, offices, renderer
 from tkm.documents.kinds import KINDS
 from tkm.documents.schemas import ProgrammeReportIn
-from tkm.documents.tables import Document, Rendering
+from tkm.documents.tables import VOID, Document, Rendering
 from tkm.programmes.tables import Programme
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,20 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat() if value is not None else None
 
 
+def public_status(row: dict[str, Any]) -> str:
+    """``void`` for a voided document, else where its rendering stands (pending | ready | failed)."""
+    return VOID if row.get("voided_at") is not None else str(row["status"])
+
+
+def _void_fields(row: dict[str, Any]) -> dict[str, Any]:
+    voided = row.get("voided_at") is not None
+    return {
+        "void_reason": row["void_reason"] if voided else None,
+        "voided_at": _iso(row["voided_at"]) if voided else None,
+        "replaced_by": row["replaced_by"] if voided else None,
+    }
+
+
 def document_out(row: dict[str, Any]) -> dict[str, Any]:
     kind = KINDS.get(row["kind"])
     return {
@@ -88,7 +103,8 @@ def document_out(row: dict[str, Any]) -> dict[str, Any]:
         "kind": row["kind"],
         "title": kind.title if kind else row["kind"],
         "number": row["number"],
-        "status": row["status"],
+        "status": public_status(row),
+        "rendering": row["status"],
         "sha256": row["sha256"] or None,
         "issued_at": _iso(row["issued_at"]),
         "verification_code": row["verification_code"],
@@ -96,6 +112,7 @@ def document_out(row: dict[str, Any]) -> dict[str, Any]:
         "application_id": row["application"],
         "office": row["office"],
         "size": int(row["size"] or 0),
+        **_void_fields(row),
     }
 
 
@@ -111,6 +128,9 @@ OUT_COLUMNS = (
     Document.office,
     Document.region,
     Document.size,
+    Document.voided_at,
+    Document.void_reason,
+    Document.replaced_by,
 )
 
 
@@ -139,6 +159,7 @@ async def issue(
     data: dict[str, Any] | None = None,
     region: str | None = None,
     dedupe_key: str | None = None,
+    tranche: int | None = None,
 ) -> int:
     """Issue a document of ``kind`` inside the caller's ``db.transaction()``; returns its id.
 
@@ -147,7 +168,8 @@ async def issue(
     makes the dedupe key, so issuing the same thing twice returns the first
     document. ``data`` carries what other modules pass in (a tranche, a funds
     trail, a programme and region). The office is ``office`` (a code) or the one
-    covering the application's region (or ``region``) most specifically.
+    covering the application's region (or ``region``) most specifically. ``tranche`` is the tranche a
+    payment letter is about (what voids it when the payment fails).
     """
     spec = KINDS.get(kind)
     if spec is None:
@@ -221,6 +243,7 @@ async def issue(
             attempts=0,
             error="",
             updated_at=now,
+            tranche=tranche,
         )
     ).returning(Document.id)
     document_id = int(rows[0]["id"])
@@ -233,29 +256,160 @@ async def issue_payment_order(tranche: dict[str, Any], *, actor: CurrentUser | N
     """An SPM for one tranche ``{"id","application_id","component","seq","amount","due_condition"}``.
 
     Runs in the caller's transaction. One per tranche; pass ``key`` (e.g. the request
-    number) when a tranche that failed at the bank is ordered again.
+    number) when a tranche that failed at the bank is ordered again: the new order replaces the void one.
     """
-    return await issue(
+    document_id = await issue(
         "payment_order",
         application_id=int(tranche["application_id"]),
         context_key=f"tranche:{tranche['id']}{':' + key if key else ''}",
         actor=actor,
         data={"tranche": tranche},
+        tranche=int(tranche["id"]),
     )
+    await _replaces(int(tranche["id"]), "payment_order", document_id)
+    return document_id
 
 
-async def issue_handover_record(tranche: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
+async def issue_handover_record(tranche: dict[str, Any], *, actor: CurrentUser | None = None, key: str = "") -> int:
     """A BAST for one paid tranche (also ``"paid_at"`` and ``"transfer_reference"``), in the caller's transaction.
 
-    One per payment: a tranche paid again after a bank failure gets its own record.
+    One per payment: a tranche paid again after a bank failure gets its own record, which replaces the void one;
+    pass ``key`` (e.g. the tranche's version) so that a new payment with the same transfer reference or date
+    is not taken for the refused one.
     """
-    return await issue(
+    paid = f"tranche:{tranche['id']}:paid:{tranche.get('transfer_reference') or tranche['paid_at']}"
+    document_id = await issue(
         "handover_record",
         application_id=int(tranche["application_id"]),
-        context_key=f"tranche:{tranche['id']}:paid:{tranche.get('transfer_reference') or tranche['paid_at']}",
+        context_key=f"{paid}{':' + key if key else ''}",
         actor=actor,
         data={"tranche": tranche},
+        tranche=int(tranche["id"]),
     )
+    await _replaces(int(tranche["id"]), "handover_record", document_id)
+    return document_id
+
+
+#: The letters that rest on one payment of a tranche: void when the bank refuses it.
+TRANCHE_LETTERS = ("payment_order", "handover_record")
+
+
+async def _replaces(tranche_id: int, kind: str, document_id: int) -> None:
+    """Point the tranche's void letters of ``kind`` that nothing replaces yet at ``document_id``."""
+    await Document.update({Document.replaced_by: document_id, Document.updated_at: dt.datetime.now(dt.UTC)}).where(
+        Document.tranche == tranche_id,
+        Document.kind == kind,
+        Document.voided_at.is_not_null(),
+        Document.replaced_by.is_null(),
+        Document.id != document_id,
+    )
+
+
+async def void_tranche_letters(tranche_id: int, reason: str, *, actor: CurrentUser | None = None) -> list[int]:
+    """The bank refused a tranche's payment: its payment order and handover record become void.
+
+    Runs in the caller's transaction. Letters of earlier payments are void already and keep their reason;
+    the documents keep their numbers (the register stays gapless) and their files. Returns the ids voided.
+    """
+    if not db.in_transaction():
+        raise RuntimeError("documents.void_tranche_letters() must run inside db.transaction()")
+    now = dt.datetime.now(dt.UTC)
+    rows = (
+        await Document.update({Document.voided_at: now, Document.void_reason: reason, Document.updated_at: now})
+        .where(
+            Document.tranche == tranche_id,
+            Document.kind.is_in(list(TRANCHE_LETTERS)),
+            Document.voided_at.is_null(),
+        )
+        .returning(Document.id, Document.kind, Document.number)
+    )
+    for row in rows:
+        await audit.record(
+            "document.voided",
+            actor_id=actor.id if actor else None,
+            actor=actor.email if actor else "",
+            object_type="document",
+            object_id=row["id"],
+            details={"kind": row["kind"], "number": row["number"], "tranche": tranche_id, "reason": reason},
+        )
+    voided = sorted(int(r["id"]) for r in rows)
+    log.info("documents.voided", tranche_id=tranche_id, documents=voided)
+    return voided
+
+
+@dataclasses.dataclass(frozen=True)
+class VoidBreak:
+    """A payment letter that breaks the rules of voiding (``tkm verify``)."""
+
+    document_id: int
+    number: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"document {self.document_id} ({self.number}): {self.problem}"
+
+
+async def verify_void() -> VoidBreak | None:
+    """The first payment letter that breaks the rules of voiding, or None.
+
+    Only payment letters are voided, each with a reason; a tranche has at most one valid payment order and one
+    valid handover record (those of its current payment); a replacement is a later letter of the same kind
+    and tranche.
+    """
+    rows = await (
+        Document.select(
+            Document.id,
+            Document.kind,
+            Document.number,
+            Document.tranche,
+            Document.voided_at,
+            Document.void_reason,
+            Document.replaced_by,
+        )
+        .where(Document.voided_at.is_not_null() | Document.kind.is_in(list(TRANCHE_LETTERS)))
+        .order_by(Document.id)
+    )
+    by_id = {int(r["id"]): r for r in rows}
+    valid: dict[tuple[int, str], int] = {}
+    for row in rows:
+        document_id, void = int(row["id"]), row["voided_at"] is not None
+        if void and (row["kind"] not in TRANCHE_LETTERS or row["tranche"] is None):
+            return VoidBreak(document_id, row["number"], "void, but it is not the letter of a payment")
+        if void and not row["void_reason"].strip():
+            return VoidBreak(document_id, row["number"], "void without a reason")
+        if row["replaced_by"] is not None:
+            other = by_id.get(int(row["replaced_by"]))
+            if not void or other is None or int(row["replaced_by"]) <= document_id:
+                return VoidBreak(document_id, row["number"], f"replaced by document {row['replaced_by']}, wrongly")
+            if (other["kind"], other["tranche"]) != (row["kind"], row["tranche"]):
+                return VoidBreak(document_id, row["number"], "replaced by a letter of another kind or tranche")
+        if not void and row["tranche"] is not None:
+            earlier = valid.setdefault((int(row["tranche"]), row["kind"]), document_id)
+            if earlier != document_id:
+                return VoidBreak(
+                    document_id, row["number"], f"a second valid {row['kind']} of tranche {row['tranche']}"
+                )
+    return None
+
+
+async def tranche_letters(application_id: int) -> dict[int, list[dict[str, Any]]]:
+    """The payment orders and handover records of an application's tranches, by tranche id, oldest first
+    (access is the caller's job)."""
+    rows = (
+        await Document.select(*OUT_COLUMNS, Document.tranche)
+        .where(
+            Document.application == application_id,
+            Document.kind.is_in(list(TRANCHE_LETTERS)),
+            Document.tranche.is_not_null(),
+        )
+        .order_by(Document.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        letter = document_out(row)
+        letter["url"] = f"/api/v1/documents/{row['id']}/pdf" if row["status"] == Rendering.ready else None
+        found.setdefault(int(row["tranche"]), []).append(letter)
+    return found
 
 
 async def issue_funds_trail(application_id: int, trail: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
@@ -506,6 +660,9 @@ async def verification(code: str) -> dict[str, Any]:
                 Document.issued_at,
                 Document.verification_code,
                 Document.context,
+                Document.voided_at,
+                Document.void_reason,
+                Document.replaced_by,
             )
             .where(Document.verification_code == normalized)
             .first()
@@ -514,6 +671,19 @@ async def verification(code: str) -> dict[str, Any]:
         raise NotFound(_("No document has the verification code %(code)s.", code=code[:40]))
     snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
     kind = KINDS[row["kind"]]
+    replacement = None
+    if row["voided_at"] is not None and row["replaced_by"] is not None:
+        other = await (
+            Document.select(Document.number, Document.verification_code)
+            .where(Document.id == row["replaced_by"])
+            .first()
+        )
+        if other is not None:
+            replacement = {
+                "number": other["number"],
+                "verification_code": renderer.code_groups(other["verification_code"]),
+                "verify_url": verify_url(other["verification_code"]),
+            }
     return {
         "verification_code": renderer.code_groups(row["verification_code"]),
         "kind": row["kind"],
@@ -523,8 +693,11 @@ async def verification(code: str) -> dict[str, Any]:
         "issued_at": _iso(row["issued_at"]),
         "issued_on": snapshot["document"]["issued_on"],
         "office": snapshot["office"]["name"],
-        "status": row["status"],
+        "status": public_status(row),
         "sha256": row["sha256"] or None,
+        **_void_fields(row),
+        "voided_on": row["voided_at"].astimezone(context.JAKARTA).date().isoformat() if row["voided_at"] else None,
+        "replacement": replacement,
     }
 
 

@@ -8,11 +8,16 @@ from tkm.applications.tables import Application
 
 
 class Rendering(StrEnum):
-    """Where a document's rendering stands (its ``status``)."""
+    """Where a document's rendering stands (its ``status`` column)."""
 
     pending = "pending"
     ready = "ready"
     failed = "failed"
+
+
+#: The status a voided document reports instead of its rendering's (``voided_at`` is set). Kept apart from
+#: the ``status`` column so that a letter voided before its PDF was made is still rendered and downloadable.
+VOID = "void"
 
 
 class Office(Table, tablename="offices"):
@@ -88,3 +93,11 @@ class Document(Table, tablename="documents"):
     render_started_at = Timestamptz(null=True, default=None)
     rendered_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    #: The tranche a payment order or handover record is about (null for other letters).
+    tranche = Integer(null=True, default=None, index=True)
+    #: Set when the letter lost its ground (e.g. the bank refused the payment it orders): it stays in the
+    #: register with its number and file, and reports itself void.
+    voided_at = Timestamptz(null=True, default=None)
+    void_reason = Text(default="")
+    #: The document issued in its place (e.g. the payment order of the next authorization of the tranche).
+    replaced_by = Integer(null=True, default=None)

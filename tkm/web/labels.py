@@ -78,7 +78,7 @@ LABELS: dict[str, dict[str, str]] = {
         "funds_trail": N_("Funds trail"),
         "programme_summary": N_("Programme summary"),
     },
-    "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed")},
+    "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed"), "void": N_("Void")},
 }
 
 #: Lists on forms, for saying which row an error is about ("Member 3: ...").
