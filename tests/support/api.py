@@ -63,6 +63,7 @@ class Api:
         }
 
     def login(self, email: str, password: str = PASSWORD) -> str:
+        self.client.cookies.clear()  # a page test's session cookie would make this a form post needing CSRF
         response = self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
         self.client.cookies.clear()  # tests choose bearer or cookie explicitly
