@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from html import unescape
 
 import openpyxl
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.factories import World
 from tests.support.ledger_setup import actor, make_programme
+from tests.support.pages import Pages
 from tkm.core.cells import JAKARTA
 from tkm.ledger import services
 from tkm.programmes.tables import Programme
@@ -354,3 +357,19 @@ def test_whole_trail_reads_in_small_batches_the_same_lines(world):
     assert [(line["application_id"], line["balance_after"]) for line in mine] == [
         (app_id, line["balance_after"]) for app_id, line in expected(w, "padang", "jakarta", "padang2")
     ]
+
+
+def test_the_funds_trail_page_shows_words(world, client):
+    w = world
+    pages = Pages(client).login(w.finance13)
+    page = pages.get(f"/applications/{w.grants['padang']}/funds-trail")
+    assert page.status_code == 200
+    cells = [
+        unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        for cell in re.findall(r"<td data-label=[^>]*>(.*?)</td>", page.text, re.S)
+    ]
+    assert cells and not set(cells) & CODES
+    assert {"Pembayaran ke kelompok", "Pembalikan", "Modal kerja", "Bahan baku", "Peralatan"} <= set(cells)
+    # A reversal of a payment names the payment's component in words.
+    rows = re.findall(r'<tr class="reversal">(.*?)</tr>', page.text, re.S)
+    assert rows and "Modal kerja" in rows[0]
