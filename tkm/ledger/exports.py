@@ -13,6 +13,7 @@ import io
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, Any
 
 import anyio
@@ -23,7 +24,7 @@ from tkm import regions
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core import cells
 from tkm.core.errors import FieldError, Forbidden, UnsupportedMediaType, invalid
-from tkm.core.i18n import N_, _, gettext
+from tkm.core.i18n import N_, _, get_language, gettext
 from tkm.ledger import services
 from tkm.web.labels import label
 
@@ -94,11 +95,22 @@ def disposition(application_id: int, extension: str) -> str:
 def component_label(code: str) -> str:
     """A line's component in people's words: a budget component (commitments, payments) or an expense
     category (report lines); a reversal carries its original's."""
-    return label(code, "trail_component") if code else ""
+    return _label(get_language(), code, "trail_component") if code else ""
 
 
 def kind_label(code: str) -> str:
-    return label(code, "entry")
+    return _label(get_language(), code, "entry")
+
+
+@lru_cache(maxsize=512)
+def _label(language: str, code: str, kind: str) -> str:
+    """Labels once per language and code: a long export asks for the same few words a million times."""
+    return label(code, kind)
+
+
+@lru_cache(maxsize=4096)
+def _region_name(code: str) -> str:
+    return regions.name(code)
 
 
 def headings(columns: tuple[str, ...]) -> list[str]:
@@ -115,7 +127,7 @@ def readable(line: dict[str, Any], columns: tuple[str, ...] = COLUMNS) -> dict[s
         elif column == "component":
             value = component_label(str(value or ""))
         elif column == "region_name":
-            value = regions.name(str(line.get("region") or ""))
+            value = _region_name(str(line.get("region") or ""))
         elif column == "at":
             value = cells.excel_date(value)
         elif column in MONEY_COLUMNS or column in NUMBER_COLUMNS:
