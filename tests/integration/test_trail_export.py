@@ -354,9 +354,13 @@ def test_whole_trail_reads_in_small_batches_the_same_lines(world):
     one_go = w.api.call(whole, 100_000)
     assert w.api.call(whole, 3) == one_go
     mine = [line for line in one_go if line["application_id"] in w.grants.values()]
-    assert [(line["application_id"], line["balance_after"]) for line in mine] == [
-        (app_id, line["balance_after"]) for app_id, line in expected(w, "padang", "jakarta", "padang2")
-    ]
+    # Each line is the per-grant trail's line (every key of it, same values) plus whose line it is.
+    whose = ("application_id", "group", "region")
+    assert [(line["application_id"], {k: v for k, v in line.items() if k not in whose}) for line in mine] == (
+        expected(w, "padang", "jakarta", "padang2")
+    )
+    assert {line["group"] for line in mine if line["application_id"] == w.grants["padang"]} == {FORMULA_GROUP}
+    assert {line["region"] for line in mine if line["application_id"] == w.grants["jakarta"]} == {"31.71"}
 
 
 def test_the_funds_trail_page_shows_words(world, client):
