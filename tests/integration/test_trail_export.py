@@ -377,3 +377,7 @@ def test_the_funds_trail_page_shows_words(world, client):
     # A reversal of a payment names the payment's component in words.
     rows = re.findall(r'<tr class="reversal">(.*?)</tr>', page.text, re.S)
     assert rows and "Modal kerja" in rows[0]
+    link = f"/api/v1/applications/{w.grants['padang']}/funds-trail?format=csv&amp;sep=semicolon"
+    assert link in page.text
+    semicolons = pages.get(unescape(link))
+    assert csv_rows(semicolons, delimiter=";")[0][AMOUNT] == str(per_grant(w, w.grants["padang"])[0]["amount"])
