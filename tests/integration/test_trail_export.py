@@ -381,3 +381,25 @@ def test_the_funds_trail_page_shows_words(world, client):
     assert link in page.text
     semicolons = pages.get(unescape(link))
     assert csv_rows(semicolons, delimiter=";")[0][AMOUNT] == str(per_grant(w, w.grants["padang"])[0]["amount"])
+
+
+def test_a_trail_longer_than_a_worksheet_goes_on_in_the_next(world):
+    w = world
+    app_id = w.grants["padang"]
+
+    async def workbook():
+        from tkm.ledger import exports
+
+        handle = await exports.lines_xlsx(services.trail(app_id), exports.COLUMNS, rows_per_sheet=4)
+        try:
+            return openpyxl.load_workbook(io.BytesIO(handle.read()))
+        finally:
+            handle.close()
+
+    book = w.api.call(workbook)
+    lines = per_grant(w, app_id)
+    sheets = book.worksheets
+    assert len(sheets) == -(-len(lines) // 4) and sheets[1].title == "Jejak dana (2)"
+    rows = [row for sheet in sheets for row in list(sheet.iter_rows(values_only=True))[1:]]
+    assert all(next(sheet.iter_rows(values_only=True))[0] == DATE for sheet in sheets)
+    assert [row[4] for row in rows] == [line["amount"] for line in lines]

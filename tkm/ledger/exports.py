@@ -214,12 +214,24 @@ async def _saved(workbook: Workbook) -> IO[bytes]:
     return target
 
 
-async def lines_xlsx(lines: AsyncIterator[dict[str, Any]], columns: tuple[str, ...]) -> IO[bytes]:
-    """Any trail as a write-only workbook (rows go to a temporary file, not memory), saved to a temporary file."""
+#: A worksheet holds at most 1,048,576 rows (Excel's limit): the heading and this many lines.
+ROWS_PER_SHEET = 1_048_575
+
+
+async def lines_xlsx(
+    lines: AsyncIterator[dict[str, Any]], columns: tuple[str, ...], rows_per_sheet: int = ROWS_PER_SHEET
+) -> IO[bytes]:
+    """Any trail as a write-only workbook (rows go to a temporary file, not memory), saved to a temporary file;
+    a trail longer than a worksheet goes on in "Funds trail (2)", "(3)", ..."""
     workbook = Workbook(write_only=True)
-    writer = _SheetWriter(workbook.create_sheet(_("Funds trail")), columns)
+    title = _("Funds trail")
+    writer = _SheetWriter(workbook.create_sheet(title), columns)
+    count = 0
     async for line in lines:
+        if count and count % rows_per_sheet == 0:
+            writer = _SheetWriter(workbook.create_sheet(f"{title} ({count // rows_per_sheet + 1})"), columns)
         writer.append(line)
+        count += 1
     return await _saved(workbook)
 
 
