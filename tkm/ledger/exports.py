@@ -76,7 +76,7 @@ CHUNK = 64 * 1024
 #: Lines per CSV chunk sent to the client.
 CSV_LINES_PER_CHUNK = 200
 
-#: Kept for callers of the first release; the one shared function is ``tkm.core.cells.safe_text``.
+#: Also importable from here; the one shared function of every export is ``tkm.core.cells.safe_text``.
 safe_text = cells.safe_text
 
 
