@@ -61,16 +61,16 @@ def _tkm(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return time.perf_counter() - started, result.stdout
 
 
-def prepare(groups: int, reuse: bool, env: dict[str, str]) -> dict[str, Any]:
+def prepare(database: str, groups: int, reuse: bool, env: dict[str, str]) -> dict[str, Any]:
     url = env["TKM_DATABASE_URL"]
     have = asyncio.run(_scale_groups(url))
     if reuse and have == groups:
-        print(f"reusing {DATABASE} ({have} scale groups)", flush=True)
+        print(f"reusing {database} ({have} scale groups)", flush=True)
         return {"reused": True}
-    external.drop_postgres_database(DATABASE, server=BASE_URL)
-    external.create_postgres_database(name=DATABASE, server=BASE_URL)
+    external.drop_postgres_database(database, server=BASE_URL)
+    external.create_postgres_database(name=database, server=BASE_URL)
     _tkm(["migrate"], env)
-    print(f"loading tkm demo --scale {groups} into {DATABASE} ...", flush=True)
+    print(f"loading tkm demo --scale {groups} into {database} ...", flush=True)
     seconds, _output = _tkm(["demo", "--scale", str(groups)], env)
     print(f"  {seconds:.0f} s", flush=True)
     return {"reused": False, "load_seconds": seconds}
@@ -236,13 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=34_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it already has the groups")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--database", default=DATABASE, help="the PostgreSQL database to (re)create and load")
     args = parser.parse_args(argv)
 
-    database_url = external.postgres_url_for(DATABASE, server=BASE_URL)
+    database_url = external.postgres_url_for(args.database, server=BASE_URL)
     data_dir, env = processes.own_installation(
         "tkm-bench-trail-", {"TKM_DATABASE_URL": database_url, "TKM_LOG_LEVEL": "WARNING"}
     )
-    loaded = prepare(args.groups, args.reuse, env)
+    loaded = prepare(args.database, args.groups, args.reuse, env)
     entries = _entries(database_url)
     password = secrets.token_urlsafe(16)
     asyncio.run(_auditor(password))
