@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two processes on two cores; each test module keeps its own database, so modules run independently.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: messages run test lint format migrate demo clean syscheck screenshots bench-letters bench-dashboard
+.PHONY: messages run test lint format migrate demo clean syscheck screenshots bench-letters bench-dashboard bench-trail-export
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -49,6 +49,11 @@ bench-letters: syscheck
 # Dashboard: GET /api/v1/dashboard over HTTP against its raw SQL on `tkm demo --scale 10000` (PostgreSQL); writes docs/benchmarks.md.
 bench-dashboard: syscheck
 	$(BIN)/python -m bench.dashboard --groups 10000
+
+# Whole funds-trail export: CSV and XLSX over HTTP (time, peak RSS of the server) against raw asyncpg + csv/openpyxl
+# on `tkm demo --scale 34000` (about a million trail lines, PostgreSQL); writes docs/benchmarks.md.
+bench-trail-export: syscheck
+	$(BIN)/python -m bench.trail_export --groups 34000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

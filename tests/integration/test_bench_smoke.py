@@ -32,3 +32,38 @@ def test_letters_benchmark_runs_on_a_few_letters(tmp_path):
     assert "## Other\n\nkept" in text  # only its own section is rewritten
     assert "| ratio app / plain |" in text
     assert "app renderer, median per letter" in text
+
+
+def test_trail_export_benchmark_runs_on_a_few_groups(tmp_path):
+    from tkm.testing import external
+
+    external.require_postgres()
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
+    database = f"tkm_bench_trail_smoke_{os.getpid()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.trail_export",
+                "--groups",
+                "5",
+                "--database",
+                database,
+                "--output",
+                str(output),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        external.drop_postgres_database(database)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    text = output.read_text(encoding="utf-8")
+    assert "## Other\n\nkept" in text  # only its own section is rewritten
+    assert "GET /api/v1/funds-trail?format=csv over HTTP" in text and "| ratio to its baseline |" in text

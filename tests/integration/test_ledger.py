@@ -9,8 +9,10 @@ import openpyxl
 import pytest
 
 from tests.support.ledger_setup import actor, make_application, make_programme
+from tkm.core.cells import excel_date
 from tkm.core.errors import Conflict, NotFound, Problem, ValidationProblem
 from tkm.ledger import services
+from tkm.web.labels import label
 
 M = 1_000_000
 
@@ -560,11 +562,16 @@ def test_funds_trail_csv_streams_the_same_numbers(api, people, paid_grant):
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == len(as_json["entries"])
     for row, entry in zip(rows, as_json["entries"], strict=True):
-        assert int(row["amount"]) == entry["amount"]
-        assert int(row["balance_after"]) == entry["balance_after"]
-        assert (row["kind"], row["component"], row["at"]) == (entry["kind"], entry["component"], entry["at"])
+        assert int(row["Jumlah (Rp)"]) == entry["amount"]
+        assert int(row["Saldo setelahnya (Rp)"]) == entry["balance_after"]
+        # Words for the codes of the JSON, the day of the moment.
+        assert row["Uraian"] == label(entry["kind"], "entry") != entry["kind"]
+        code = entry["component"]
+        assert row["Komponen"] == (label(code, "trail_component") if code else "")
+        assert not code or row["Komponen"] != code
+        assert row["Tanggal"] == excel_date(entry["at"]).isoformat()
     # A reference that a spreadsheet would run as a formula is written as text.
-    assert rows[2]["reference"] == '\'=HYPERLINK("http://x")'
+    assert rows[2]["Referensi"] == '\'=HYPERLINK("http://x")'
     assert as_json["entries"][2]["reference"] == '=HYPERLINK("http://x")'
 
 
@@ -581,13 +588,21 @@ def test_funds_trail_xlsx_has_the_same_numbers(api, people, paid_grant):
     assert len(data) == len(as_json["entries"])
     for values, entry in zip(data, as_json["entries"], strict=True):
         row = dict(zip(header, values, strict=True))
-        assert row["amount"] == entry["amount"] and row["balance_after"] == entry["balance_after"]
-        assert row["kind"] == entry["kind"]
-    assert data[2][header.index("reference")] == '\'=HYPERLINK("http://x")'  # text, not a formula
+        assert row["Jumlah (Rp)"] == entry["amount"] and row["Saldo setelahnya (Rp)"] == entry["balance_after"]
+        assert row["Uraian"] == label(entry["kind"], "entry") != entry["kind"]
+    assert data[2][header.index("Referensi")] == '\'=HYPERLINK("http://x")'  # text, not a formula
     figures = {name: value for name, value in totals_sheet.iter_rows(min_row=2, values_only=True)}
-    for name in ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent"):
-        assert figures[name] == as_json["totals"][name]
-    assert figures["capital.disbursed"] == 5 * M
+    words = {
+        "approved": "Disetujui",
+        "disbursed": "Dibayar ke kelompok",
+        "spent": "Dibelanjakan",
+        "revenue": "Penjualan",
+        "reinvested": "Diinvestasikan kembali",
+        "unspent": "Belum dibelanjakan",
+    }
+    for name, word in words.items():
+        assert figures[word] == as_json["totals"][name]
+    assert figures["Modal kerja: Dibayar ke kelompok"] == 5 * M
 
 
 @pytest.mark.parametrize("fmt", ["odt", "xml", ""])

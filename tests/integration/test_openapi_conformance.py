@@ -332,6 +332,13 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
     w.get(f"/api/v1/applications/{app['id']}/funds-trail?format=doc", w.finance)  # 415
     pdf = w.get(f"/api/v1/applications/{app['id']}/funds-trail?format=pdf", w.finance, follow_redirects=False)
     assert pdf.status_code in (202, 303), pdf.text
+    # The whole trail in scope, as CSV and XLSX, and its refusals.
+    for kind in ("csv", "xlsx"):
+        whole = w.get(f"/api/v1/funds-trail?format={kind}&sep=semicolon&region=13", w.finance)
+        assert whole.status_code == 200, whole.text
+    w.get("/api/v1/funds-trail?from=2026-13-01", w.finance)  # 422
+    w.get("/api/v1/funds-trail?format=doc", w.finance)  # 415
+    w.get("/api/v1/funds-trail", w.reviewer)  # 403
 
     # Documents, offices, verification, programme report.
     documents = ok(w.get(f"/api/v1/applications/{app['id']}/documents", w.applicant))

@@ -218,9 +218,9 @@ def test_funds_trail_page_and_downloads(world, client):
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert sum(r[4] for r in rows[1:] if r[2] == "payment") == paid
+    assert sum(r[4] for r in rows[1:] if r[2] == "Pembayaran ke kelompok") == paid
     csv = pages.get(f"/api/v1/applications/{app_id}/funds-trail?format=csv")
-    assert csv.status_code == 200 and "payment" in csv.text
+    assert csv.status_code == 200 and "Pembayaran ke kelompok" in csv.text and "payment" not in csv.text
     # The signed PDF is ordered with a form (CSRF) and then listed.
     r = pages.post(f"/applications/{app_id}/funds-trail/pdf", {})
     assert r.status_code == 303

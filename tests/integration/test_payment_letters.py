@@ -8,6 +8,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from tests.support import letters
 from tests.support.api import Api
 from tests.support.factories import World
 from tkm.core.money import rupiah
@@ -228,3 +229,31 @@ def test_a_refused_payment_that_was_only_authorized_voids_just_its_spm(world):
     render_all(world, app["id"])
     assert world.get(f"/api/v1/documents/{spm['id']}/pdf", world.finance).status_code == 200
     assert documents(world, app["id"], "payment_order")[0]["status"] == "void"
+
+
+def test_funds_trail_pdf_speaks_in_words_and_keeps_the_balance_whole(world, tmp_path):
+    from tkm.testing.time_travel import approve_in_the_past, period
+
+    group = world.make_group(world.applicant, name="Kelompok Jejak Kata")
+    app = world.to_state(world.new_application(group=group)["id"], "active")
+    approve_in_the_past(world.api, app["id"], 1)
+    world.pay_all(app["id"])
+    world.accepted_report(app["id"], period=period(1))
+    url = f"/api/v1/applications/{app['id']}/funds-trail"
+    r = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    render_all(world, app["id"])
+    entries = world.get(url, world.finance).json()["entries"]
+    pdf = world.get(f"/api/v1/documents/{r.json()['id']}/pdf", world.finance).content
+    (tmp_path / "funds-trail.pdf").write_bytes(pdf)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    printed = world.api.call(letters.snapshot, r.json()["id"])["entries"]
+    kinds, components = {e["kind_label"] for e in printed}, {e["label"] for e in printed}
+    assert {"Penyaluran ke kelompok", "Belanja (laporan)", "Komitmen anggaran"} <= kinds
+    assert {"Bahan baku", "Modal usaha"} <= components
+    assert "Bahan baku" in text and "Penyaluran" in text
+    for code in ("payment", "report_expense", "raw_materials", "capital", "commit"):
+        assert code not in text and code not in kinds | components
+    lines = text.splitlines()
+    # Every balance is printed whole, on one line (a column too narrow would break "Rp1.234.567").
+    for entry in entries:
+        assert any(rupiah(entry["balance_after"]) in line for line in lines), entry

@@ -156,7 +156,8 @@ def test_plain_text_and_numbers_are_left_alone():
         "reverses": 3,
         "notes": "",
     }
-    assert row_of(line) == ["2020-04-01T00:00:00+00:00", 4, "reversal", "capital", -5, 0, "'=cmd", "Rina", 3, ""]
+    # Words for the codes (Bahasa Indonesia by default), the day in Western Indonesia time, money as numbers.
+    assert row_of(line) == ["2020-04-01", 4, "Pembalikan", "Modal kerja", -5, 0, "'=cmd", "Rina", 3, ""]
 
 
 def test_formats():

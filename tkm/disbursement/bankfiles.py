@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tkm.auth.roles import CurrentUser, Role
+from tkm.core.cells import safe_text
 from tkm.core.errors import FieldError, Forbidden, Problem, ValidationProblem
 from tkm.core.i18n import _
 from tkm.disbursement import services
@@ -59,26 +60,21 @@ async def batch_csv(actor: CurrentUser, status: str | None) -> AsyncIterator[str
         out = io.StringIO()
         writer = csv.writer(out)
         for t in items:
-            writer.writerow(
-                [
-                    t["reference"],
-                    t["bank_account"]["bank"],
-                    t["bank_account"]["number"],
-                    t["bank_account"]["holder"],
-                    t["amount"],
-                    _safe(t["group"]),
-                    t["application_id"],
-                    t["component"],
-                    t["seq"],
-                ]
-            )
+            # Every text cell is neutralised (a group or account holder may be named like a formula).
+            row = [
+                t["reference"],
+                t["bank_account"]["bank"],
+                t["bank_account"]["number"],
+                t["bank_account"]["holder"],
+                t["amount"],
+                t["group"],
+                t["application_id"],
+                t["component"],
+                t["seq"],
+            ]
+            writer.writerow([safe_text(value) for value in row])
         yield out.getvalue()
         offset += len(items)
-
-
-def _safe(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def parse_statement(raw: bytes) -> list[dict[str, Any]]:

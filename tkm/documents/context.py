@@ -15,7 +15,13 @@ from tkm.applications.tables import Application, Attachment, BudgetLine
 from tkm.core.errors import NotFound
 from tkm.core.i18n import _
 from tkm.documents import summary
-from tkm.documents.kinds import ATTACHMENT_LABELS, COMPONENT_LABELS, LEDGER_KIND_LABELS, MEMBER_ROLE_LABELS
+from tkm.documents.kinds import (
+    ATTACHMENT_LABELS,
+    COMPONENT_LABELS,
+    EXPENSE_LABELS,
+    LEDGER_KIND_LABELS,
+    MEMBER_ROLE_LABELS,
+)
 from tkm.documents.tables import Document
 from tkm.groups.tables import Group, Member
 from tkm.programmes.schemas import COMPONENTS
@@ -46,7 +52,8 @@ def region_path(code: str) -> str:
 
 
 def component_label(component: str) -> str:
-    return COMPONENT_LABELS.get(component, component)
+    """A budget component or, on spending lines, an expense category, in words."""
+    return COMPONENT_LABELS.get(component) or EXPENSE_LABELS.get(component, component)
 
 
 def _label(workflow: Any, kind: str, name: str) -> str:

@@ -67,4 +67,18 @@ LEDGER_KIND_LABELS = {
     "reinvest": "Investasi kembali",
     "reversal": "Koreksi (pembalikan)",
     "refund": "Pengembalian dana",
+    # The kinds of the funds trail's lines (tkm.ledger.accounts.trail_line).
+    "payment": "Penyaluran ke kelompok",
+    "report_expense": "Belanja (laporan)",
+    "report_revenue": "Pendapatan penjualan (laporan)",
+    "report_reinvestment": "Investasi kembali (laporan)",
+}
+
+#: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
+EXPENSE_LABELS = {
+    "raw_materials": "Bahan baku",
+    "equipment": "Peralatan",
+    "wages": "Upah tenaga kerja",
+    "marketing": "Pemasaran",
+    "other": "Lainnya",
 }

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Stream
 
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
+from tkm.core import cells
 from tkm.core.openapi import downloads
 from tkm.core.schemas import Out, out
 from tkm.documents.schemas import DocumentOut
@@ -69,8 +70,12 @@ revenue and reinvestment leave it unchanged). The last line's `balance_after` eq
 `totals`: `approved`, `disbursed`, `spent`, `revenue`, `reinvested`, `unspent` (= disbursed − spent),
 plus `components` (`approved`/`disbursed` per component) and `expenses` (per category).
 
-`?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs);
+`?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs; `?sep=semicolon`
+or `?sep=;` separates fields with `;` for spreadsheet programs set to Indonesian);
 `?format=xlsx` returns a workbook with a "Funds trail" and a "Totals" sheet. Another format is 415.
+Downloads are for people: headings and words in the request's language (Bahasa Indonesia by default)
+instead of codes, dates as days (XLSX: real dates), money as whole numbers (XLSX: with a rupiah format),
+and text that a spreadsheet would run as a formula (`= + - @`) prefixed with an apostrophe.
 Who may read it: the applicant (own applications), reviewers, approvers and finance staff of the
 region, auditors and admins; anyone else gets 404.
 """
@@ -101,12 +106,14 @@ class FundsTrailController(Controller):
         user: NamedDependency[CurrentUser],
         application_id: FromPath[int],
         format: FromQuery[str | None] = None,
+        sep: FromQuery[str | None] = None,
     ) -> Response[FundsTrailOut]:
         kind = exports.check_format(format)
+        delimiter = cells.separator(sep)
         bound = await services.readable_trail(application_id, user)
         if kind == "csv":
             return Stream(  # type: ignore[return-value]
-                exports.csv_chunks(application_id, bound),
+                exports.csv_chunks(application_id, bound, delimiter),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": exports.disposition(application_id, "csv")},
             )
@@ -125,6 +132,49 @@ class FundsTrailController(Controller):
         if kind == "pdf":
             return await _pdf(application_id, body, user)  # type: ignore[return-value]
         return Response(out(FundsTrailOut, body))
+
+
+WHOLE_DESCRIPTION = """\
+Every funds-trail line of every application in scope, streamed: the per-grant trail's columns and words
+(see `GET /api/v1/applications/{id}/funds-trail`) after the application's id, group and region, by
+application and then oldest line first. `balance_after` is the grant's own running balance, as in its trail.
+
+Filters: `programme` (code), `region` (a code; its sub-regions count), `from` and `to` (YYYY-MM-DD, on the
+line's day in Western Indonesia time, both included). `format=csv` (the default; `sep=semicolon` for `;`)
+or `format=xlsx`. Finance staff see their regions, auditors everything; anyone else gets 403.
+Memory stays flat however many lines there are: the database is read in batches, the CSV is written as it
+is read and the workbook is written in write-only mode to a temporary file, then streamed.
+"""
+
+
+class WholeTrailController(Controller):
+    path = "/api/v1/funds-trail"
+    tags = ["funds trail"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @get(
+        "/",
+        summary="Every funds-trail line in scope (CSV or XLSX)",
+        description=WHOLE_DESCRIPTION,
+        operation_class=downloads("text/csv", exports.XLSX_MEDIA_TYPE),
+        opt={"problems": (415,)},
+    )
+    async def whole_trail(
+        self,
+        user: NamedDependency[CurrentUser],
+        programme: FromQuery[str | None] = None,
+        region: FromQuery[str | None] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+        format: FromQuery[str | None] = None,
+        sep: FromQuery[str | None] = None,
+    ) -> Stream:
+        export = await exports.whole_trail_export(user, programme, region, date_from, date_to, format, sep)
+        return Stream(
+            export.chunks,
+            media_type=export.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+        )
 
 
 async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) -> Response[Any]:

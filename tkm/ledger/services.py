@@ -632,6 +632,77 @@ async def trail(
         after = int(rows[-1]["seq"])
 
 
+async def whole_trail(
+    where: str,
+    args: Sequence[Any],
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    up_to_seq: int | None = None,
+    batch_size: int = 2000,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every application's funds trail, one after the other (by application, oldest line first), in constant
+    memory: keyset reads in batches on ``(application_id, seq)``.
+
+    ``where`` (with ``args``, ``{}`` placeholders) limits the applications, aliased ``a`` (see
+    ``tkm.dashboard.queries.Scope.where``). Each line is a line of :func:`trail` (same ``balance_after``)
+    plus ``application_id``, ``group`` and ``region``. ``date_from``/``date_to`` keep the lines whose day
+    (Western Indonesia time) falls between them; balances still count every earlier line.
+    """
+    from tkm.core.cells import excel_date
+
+    bound = await last_seq() if up_to_seq is None else up_to_seq
+    names = ", ".join(f"'{name}'" for name in TRAIL_ACCOUNTS)
+    after_application, after_seq = 0, 0
+    current, running = None, 0
+    while True:
+        rows = await db.fetch(
+            "SELECT e.seq, e.amount, e.txn, e.application_id, acc.name, acc.component, t.kind, t.reference, "  # noqa: S608 - fragments are constants; values go in args
+            "t.reverses, t.memo, t.actor_name, t.at, o.kind AS reversed_kind, a.region, g.name AS group_name "
+            "FROM ledger_entries e JOIN applications a ON a.id = e.application_id "
+            "JOIN groups g ON g.id = a.group_id "
+            "JOIN ledger_accounts acc ON acc.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+            "LEFT JOIN ledger_transactions o ON o.id = t.reverses "
+            f"WHERE ({where}) AND (e.application_id, e.seq) > ({{}}, {{}}) AND e.seq <= {{}} "
+            f"AND acc.name IN ({names}) ORDER BY e.application_id, e.seq LIMIT {{}}",
+            *args,
+            after_application,
+            after_seq,
+            bound,
+            batch_size,
+        )
+        for r in rows:
+            application_id = int(r["application_id"])
+            if application_id != current:
+                current, running = application_id, 0
+            line = trail_line(r["kind"], r["name"], int(r["amount"]), r["reversed_kind"])
+            if line is None:
+                continue
+            running += line.unspent_delta
+            at = _as_datetime(r["at"])
+            day = excel_date(at)
+            if (date_from and day < date_from) or (date_to and day > date_to):
+                continue
+            yield {
+                "application_id": application_id,
+                "group": r["group_name"] or "",
+                "region": r["region"] or "",
+                "at": at.isoformat(),
+                "kind": line.kind,
+                "component": r["component"] or "",
+                "amount": line.amount,
+                "reference": r["reference"] or "",
+                "actor": r["actor_name"] or "",
+                "balance_after": running,
+                "transaction_id": int(r["txn"]),
+                "reverses": int(r["reverses"]) if r["reverses"] is not None else None,
+                "notes": r["memo"] or "",
+            }
+        if len(rows) < batch_size:
+            return
+        after_application, after_seq = int(rows[-1]["application_id"]), int(rows[-1]["seq"])
+
+
 def _as_datetime(value: Any) -> dt.datetime:
     """Timestamps as aware datetimes on both engines (raw SQLite rows may carry text)."""
     if isinstance(value, str):

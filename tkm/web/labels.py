@@ -81,6 +81,9 @@ LABELS: dict[str, dict[str, str]] = {
     "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed"), "void": N_("Void")},
 }
 
+#: A funds-trail line's component: a budget component (commitments, payments) or an expense category (spending).
+LABELS["trail_component"] = {**LABELS["expense"], **LABELS["component"]}
+
 #: Lists on forms, for saying which row an error is about ("Member 3: ...").
 ROW_LABELS = {
     "members": N_("Member %(n)s: "),
