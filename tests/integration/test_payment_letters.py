@@ -180,10 +180,10 @@ def test_a_refused_payment_voids_its_spm_and_bast_and_the_next_ones_replace_them
     assert client.get(f"/api/v1/verify/{spms[1]['verification_code']}").json()["status"] == "ready"
 
     # The register keeps every number: the void ones are neither removed nor given again.
-    for kind, letters in (("payment_order", spms), ("handover_record", basts)):
-        numbers = register(world, kind, letters[0]["office"], int(letters[0]["issued_at"][:4]))
+    for kind, issued in (("payment_order", spms), ("handover_record", basts)):
+        numbers = register(world, kind, issued[0]["office"], int(issued[0]["issued_at"][:4]))
         assert [seq for seq, _number in numbers] == list(range(1, len(numbers) + 1))
-        assert {d["number"] for d in letters} <= {number for _seq, number in numbers}
+        assert {d["number"] for d in issued} <= {number for _seq, number in numbers}
 
     # The database keeps a void letter as it is: not deleted, not made valid again, its number unchanged.
     from tkm.documents import services
