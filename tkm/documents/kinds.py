@@ -27,6 +27,7 @@ KINDS: dict[str, Kind] = {
         Kind("revision_request", "PRB", "Permintaan Perbaikan Proposal", N_("Request for revision")),
         Kind("approval_decree", "SK", "Keputusan Penetapan Penerima Bantuan", N_("Decree naming the recipient")),
         Kind("rejection_letter", "TLK", "Pemberitahuan Hasil Seleksi", N_("Rejection letter")),
+        Kind("termination_letter", "PHB", "Pemberitahuan Penghentian Bantuan", N_("Termination letter")),
         Kind("payment_order", "SPM", "Surat Perintah Membayar", N_("Payment order")),
         Kind("handover_record", "BAST", "Berita Acara Serah Terima Bantuan", N_("Handover record")),
         Kind("funds_trail", "JD", "Laporan Jejak Dana Bantuan", N_("Funds trail")),
@@ -67,4 +68,5 @@ LEDGER_KIND_LABELS = {
     "reinvest": "Investasi kembali",
     "reversal": "Koreksi (pembalikan)",
     "refund": "Pengembalian dana",
+    "release": "Pelepasan sisa komitmen",
 }

@@ -30,7 +30,7 @@ COLUMNS = (
     "notes",
 )
 TEXT_COLUMNS = frozenset({"reference", "actor", "notes", "component", "kind", "at"})
-TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent", "released")
 #: Spreadsheet programs run a cell that starts with one of these as a formula (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
