@@ -203,3 +203,22 @@ def test_release_service_releases_once_and_is_not_reversed(world):
     from tkm.ledger import activity
 
     assert api.call(activity.verify) is None
+
+
+def test_a_payment_that_fails_after_termination_goes_back_to_the_programme(world):
+    app = active_grant(world, "Kelompok Gagal Bayar")
+    approved = sum(app["approved_budget"].values())
+    first = next(t for t in tranches(world, app["id"]) if t["component"] == "capital" and t["seq"] == 1)
+    paid = world.pay(first)
+    assert world.act(app["id"], "terminate", world.approver, {"reasons": REASONS}).status_code == 200
+    before = programme_money(world)
+
+    r = world.post(f"/api/v1/tranches/{first['id']}/actions/fail", world.finance, {"reason": "Rekening ditutup"})
+    assert r.status_code == 200, r.text
+    # The reversed payment does not wait, committed, on a grant that pays no more.
+    totals = trail(world, app["id"])["totals"]
+    assert totals["disbursed"] == 0 and totals["approved"] == 0 and totals["released"] == approved
+    assert programme_money(world)["available"] - before["available"] == paid["amount"]
+    # Nor can the failed tranche be requested again.
+    again = world.post(f"/api/v1/tranches/{first['id']}/actions/request", world.finance, {})
+    assert again.status_code == 409, again.text
