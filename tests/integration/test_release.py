@@ -222,3 +222,19 @@ def test_a_payment_that_fails_after_termination_goes_back_to_the_programme(world
     # Nor can the failed tranche be requested again.
     again = world.post(f"/api/v1/tranches/{first['id']}/actions/request", world.finance, {})
     assert again.status_code == 409, again.text
+
+
+def test_the_programme_summary_and_the_dashboard_show_the_ledgers_released_money(world):
+    from tkm.documents import summary
+
+    released = programme_money(world)["released"]
+    assert released > 0  # the grants terminated and completed above
+    assert dashboard_money(world)["released"] == released
+    figures = world.api.call(summary.programme_figures, world.programme["id"], "")
+    assert figures["totals"]["released"] == released
+    r = world.post("/api/v1/programme-reports", world.finance, {"programme": world.programme["code"], "region": "13"})
+    assert r.status_code == 202, r.text
+    assert letters.render(world.api, r.json()["id"]) in ("rendered", "already-ready")
+    content = letters.download(world.api, r.json()["id"], world.finance["headers"])
+    text = " ".join(letters.pdf_text(content).split())
+    assert f"Dikembalikan ke program (tidak disalurkan) {rupiah(released)}" in text
