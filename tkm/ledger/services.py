@@ -455,8 +455,10 @@ async def release_commitments(application_id: int, actor: CurrentUser | None, re
     completed one. Runs in the caller's transaction; the lock order is the module's (application, audit
     event, programme, ledger chain head).
     """
-    if not isinstance(reason, str) or len(reason) > 2000:
-        raise ValidationProblem([FieldError("reason", _("At most %(n)d characters.", n=2000))])
+    errors: list[FieldError] = []
+    reason = _check_reason(reason, errors)
+    if errors:
+        raise ValidationProblem(errors)
     async with db.transaction():
         app = await _load_application(application_id, lock=True)
         committed = {
@@ -472,8 +474,8 @@ async def release_commitments(application_id: int, actor: CurrentUser | None, re
             release_legs(app.programme_id, application_id, committed),
             application_id=application_id,
             programme_id=app.programme_id,
-            memo=reason.strip(),
-            audit_details={"released": committed, "total": total, "reason": reason.strip()},
+            memo=reason,
+            audit_details={"released": committed, "total": total, "reason": reason},
         )
         # Not post(): the programme is locked between the audit event and the entries (the one lock order).
         txn = await _open(release, actor)
@@ -481,6 +483,15 @@ async def release_commitments(application_id: int, actor: CurrentUser | None, re
         await _write(txn, release.legs)
         await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
         return total
+
+
+def _check_reason(value: Any, errors: list[FieldError]) -> str:
+    if not isinstance(value, str):
+        errors.append(FieldError("reason", _("Must be text.")))
+        return ""
+    if len(value) > 2000:
+        errors.append(FieldError("reason", _("At most %(n)d characters.", n=2000)))
+    return value.strip()
 
 
 async def released(application_id: int) -> dict[str, int]:
