@@ -52,6 +52,7 @@ def expected_totals(funded: dict[str, Any]) -> dict[str, int]:
         "spent": 3_250_000 + 1_750_000,
         "revenue": 12_500_000,
         "reinvested": 2_500_000,
+        "released": 0,
         "workers": 14,
     }
 

@@ -117,6 +117,7 @@ def test_commit_pay_and_report_move_the_totals_and_the_trail(api, people, grant)
         "revenue": 3 * M,
         "reinvested": 1 * M,
         "unspent": 2_500_000,
+        "released": 0,
         "components": {
             "capital": {"approved": 10 * M, "disbursed": 4 * M},
             "wages": {"approved": 5 * M, "disbursed": 0},
@@ -514,6 +515,7 @@ def test_funds_trail_json(api, people, paid_grant):
         "revenue": 4_500_000,
         "reinvested": 750_000,
         "unspent": 7 * M - 3_345_678,
+        "released": 0,
         "components": {
             "capital": {"approved": 9 * M, "disbursed": 5 * M},
             "wages": {"approved": 4 * M, "disbursed": 2 * M},

@@ -43,6 +43,7 @@ class AppModel:
             "revenue": self.revenue,
             "reinvested": self.reinvested,
             "unspent": disbursed - spent,
+            "released": 0,
             "components": {
                 c: {"approved": self.approved.get(c, 0), "disbursed": self.disbursed.get(c, 0)}
                 for c in COMPONENTS

@@ -22,6 +22,7 @@ ACTIONS = {
     "sign_agreement": ("approved", "applicant", {}),
     "complete": ("active", "reviewer", {"notes": "Selesai."}),
     "suspend": ("active", "approver", {"reasons": "Laporan tidak benar."}),
+    "terminate": ("active", "approver", {"reasons": "Usaha tidak berjalan."}),
 }
 TARGET = {
     "submit": "submitted",
@@ -37,6 +38,7 @@ TARGET = {
     "sign_agreement": "active",
     "complete": "completed",
     "suspend": "suspended",
+    "terminate": "terminated",
 }
 WRONG_ROLE = {"applicant": "reviewer", "reviewer": "approver", "approver": "reviewer"}
 

@@ -219,6 +219,8 @@ class World:
             r = self.act(app_id, "complete", self.reviewer, {"notes": "Selesai."})
         elif action == "suspend":
             r = self.act(app_id, "suspend", self.approver, {"reasons": "Laporan fiktif."})
+        elif action == "terminate":
+            r = self.act(app_id, "terminate", self.approver, {"reasons": "Usaha tidak berjalan."})
         else:
             raise AssertionError(action)
         assert r.status_code == 200, (action, r.text)

@@ -41,7 +41,7 @@ def test_shipped_flows_load_with_the_traits_the_code_needs():
     assert report.states_with("accepted") == ("accepted",) and report.created_action == "submit"
     pemula = loader.get("tkm-pemula")
     assert pemula.states_with("pays_out") == ("active",)
-    assert set(pemula.states_with("final")) == {"rejected", "withdrawn", "completed", "suspended"}
+    assert set(pemula.states_with("final")) == {"rejected", "withdrawn", "completed", "terminated"}
     assert tranche.actions["freeze"].internal and not tranche.actions["pay"].internal
     assert loader.states_with("application", "reports_due") == ["active"]
 

@@ -132,6 +132,7 @@ def test_summarise_derives_approved_and_unspent():
         "revenue": 9,
         "reinvested": 2,
         "unspent": 1,
+        "released": 0,
         "components": {"capital": {"approved": 10, "disbursed": 4}},
         "expenses": {"raw_materials": 3},
     }
@@ -166,3 +167,32 @@ def test_formats():
     with pytest.raises(UnsupportedMediaType) as info:
         check_format("docx")
     assert info.value.status == 415 and info.value.errors[0].field == "format"
+
+
+def test_release_gives_what_is_still_committed_back_to_the_programme():
+    legs = accounts.release_legs(3, 7, {"wages": 5, "capital": 2, "marketing": 0})
+    assert accounts.is_balanced(legs)
+    # Component order as everywhere; a component with nothing committed posts nothing.
+    assert [(a.code, amount) for a, amount in legs] == [
+        ("prog:3:available", 2),
+        ("app:7:committed:capital", -2),
+        ("prog:3:available", 5),
+        ("app:7:committed:wages", -5),
+    ]
+    assert accounts.release_legs(3, 7, {}) == []
+    # In a funds trail a release reads as the positive amount given back and leaves unspent money alone.
+    assert trail_line(Kind.release, "committed", -5) == accounts.TrailLine("release", 5, 0)
+    assert trail_line(Kind.release, "available", 5) is None
+
+
+def test_summarise_shows_released_money_beside_what_stays_approved():
+    # Approved 10 for capital: 4 paid, 6 released (committed's balance is 0 after the release).
+    totals = summarise(
+        [
+            ("committed", "capital", 0),
+            ("disbursed", "capital", 4),
+            (accounts.RELEASED, "capital", -6),
+        ]
+    )
+    assert totals["approved"] == 4 and totals["disbursed"] == 4 and totals["released"] == 6
+    assert totals["approved"] + totals["released"] == 10

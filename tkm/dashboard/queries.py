@@ -10,7 +10,8 @@ the programme and the region filter limit all figures the same way. Sources:
 - ``applications``: status counts, approved money (``approved_total`` once ``approved_at`` is set);
 - the ledger's monthly activity (``ledger_activity``, kept in step with the entries by
   ``tkm.ledger.activity``): money disbursed (``disbursed`` accounts), spent (``expense``), revenue
-  (``revenue``, credit-normal so its sign is flipped) and reinvested (``reinvestment``). Reversals
+  (``revenue``, credit-normal so its sign is flipped), reinvested (``reinvestment``) and released
+  (``released``: release postings' credits to committed, sign flipped). Reversals
   count too, so a failed payment nets out. Summing those rows instead of every entry keeps the
   dashboard fast on a national ledger (docs/benchmarks.md);
 - accepted reports: units produced and sold, workers.
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tkm.ledger.activity import TOTAL
+from tkm.ledger.activity import RELEASED, TOTAL
 from tkm.workflow import loader
 
 Sql = tuple[str, list[Any]]
@@ -83,7 +84,8 @@ def _activity_sums() -> str:
     """The four money figures from ``ledger_activity`` (revenue is credit-normal: its sign is flipped)."""
     return (
         f"{_activity_sum('disbursed')} AS disbursed, {_activity_sum('expense')} AS spent, "
-        f"{_activity_sum('revenue', '-')} AS revenue, {_activity_sum('reinvestment')} AS reinvested"
+        f"{_activity_sum('revenue', '-')} AS revenue, {_activity_sum('reinvestment')} AS reinvested, "
+        f"{_activity_sum(RELEASED, '-')} AS released"
     )
 
 

@@ -17,6 +17,8 @@ class MoneyOut(Out):
     disbursed: int
     spent: int
     unspent: int
+    #: approved money that went back to the programme (terminated or completed grants)
+    released: int
 
 
 class ProductOut(Out):
@@ -34,6 +36,7 @@ class PlaceFigures(Out):
     spent: int
     revenue: int
     reinvested: int
+    released: int
     workers: int
     reinvestment_rate: float | None
 

@@ -6,6 +6,9 @@ What counts:
 - **approved**: ``approved_total`` of applications that were approved (whatever their state now);
 - **disbursed, spent, revenue, reinvested**: balances of the funds trail (the ledger), so reversals
   net out; spent, revenue and reinvestment are posted when a report is accepted;
+- **released**: approved money that will not be paid and went back to the programme's available money
+  (the unpaid commitments of terminated grants, what a completed grant left committed); ``approved``
+  keeps what the decrees approved, so the money still approved is approved − released;
 - **products**: units produced and sold in accepted reports, per product (the unit of production
   as reported; a product reported in two units shows one row per unit, sales on the first);
 - **workers**: people employed *now* — for each application its latest accepted report's
@@ -37,9 +40,9 @@ from tkm.dashboard.queries import Scope
 from tkm.dashboard.quotas import quota_figures
 from tkm.programmes.tables import Programme
 
-MONEY = ("approved", "disbursed", "spent")
+MONEY = ("approved", "disbursed", "spent", "released")
 ACTIVITY = ("disbursed", "spent", "revenue", "reinvested")
-PLACE_FIGURES = ("applications", "groups", "approved", *ACTIVITY, "workers")
+PLACE_FIGURES = ("applications", "groups", "approved", *ACTIVITY, "released", "workers")
 MONTH_FIGURES = (*ACTIVITY, "produced", "sold", "workers")
 MAX_PARAM = 60
 #: What a programme code may look like (a NUL byte would reach PostgreSQL as an error, not a miss).
@@ -214,7 +217,10 @@ async def programme_activity(programme_id: int, region: str) -> list[dict[str, A
             "region": r["region"],
             "training_centre": r["training_centre"],
             "training_centre_name": r["training_centre_name"],
-            **{name: int(r.get(name) or 0) for name in ("disbursed", "spent", "revenue", "reinvested", "workers")},
+            **{
+                name: int(r.get(name) or 0)
+                for name in ("disbursed", "spent", "revenue", "reinvested", "released", "workers")
+            },
         }
         for r in rows
     ]

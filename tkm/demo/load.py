@@ -73,7 +73,7 @@ GROUPS: list[tuple[str, str, str, str | None, str, str, int]] = [
     ("Kelompok Jahit Bundo Kanduang", "13.71", "137101", "BLK-PADANG", "ketua@tkm.test", "active", 3),
     ("Kelompok Usaha Masker Saiyo", "13.71", "137103", "BLK-PADANG", "", "completed", 2),
     ("Kelompok Sabun Harum Ranah Minang", "13.06", "130601", "BLKK-NURUL-HUDA-AGAM", "", "completed", 2),
-    ("Kelompok Sehat Bersama Banyumas", "33.02", "330201", "UPTD-BLK-BANYUMAS", "", "active", 2),
+    ("Kelompok Sehat Bersama Banyumas", "33.02", "330201", "UPTD-BLK-BANYUMAS", "", "terminated", 2),
     ("Kelompok Jahit Sekar Arum", "33.02", "330203", "UPTD-BLK-BANYUMAS", "", "suspended", 1),
     ("Kelompok Mandiri Lubuk Begalung", "13.71", "137102", "BLK-PADANG", "", "approved", 0),
     ("Kelompok Tani Sabun Agam", "13.06", "130602", "BLKK-NURUL-HUDA-AGAM", "", "recommended", 0),
@@ -90,7 +90,7 @@ LANJUTAN_TARGETS = {1: "field_verified", 2: "submitted"}
 
 #: Which part of the standard path (tkm.testing.builders.PATHS) the demo walks by actions: a granted group's
 #: grant is run by run_grant() from the approval on, and a withdrawn one was submitted first.
-GRANTED = ("active", "suspended", "completed")
+GRANTED = ("active", "suspended", "completed", "terminated")
 
 
 def demo_path(target: str) -> list[str]:
@@ -297,6 +297,9 @@ class Demo:
             actor, body = self.reviewer, {"notes": "Seluruh termin dibayar dan laporan akhir diterima."}
         elif action == "suspend":
             actor, body = self.approver, {"reasons": "Kegiatan usaha berhenti; pengurus tidak dapat dihubungi."}
+        elif action == "terminate":
+            actor = self.approver
+            body = {"reasons": "Kelompok bubar setelah dua bulan; sisa bantuan yang belum disalurkan dikembalikan."}
         await services.act(application_id, action, actor, body, None)
 
     async def backdate_approval(self, application_id: int, months: int) -> dt.datetime:
@@ -373,8 +376,9 @@ class Demo:
             final = target == "completed" and m == reports - 1
             await self.report(leader, application_id, period, m, index, final)
             await self.pay_due(application_id, min(today(), dt.date(local.year, local.month, 20)))
-        if target in ("completed", "suspended"):
-            await self.step(leader, application_id, "complete" if target == "completed" else "suspend")
+        if target in ("completed", "suspended", "terminated"):
+            ending = {"completed": "complete", "suspended": "suspend", "terminated": "terminate"}
+            await self.step(leader, application_id, ending[target])
 
 
 async def _users() -> dict[str, CurrentUser]:

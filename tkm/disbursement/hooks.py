@@ -143,6 +143,9 @@ async def reverse_payment(ctx: TransitionContext) -> None:
         from tkm.ledger import services as ledger
 
         await ledger.reverse(int(ctx.record["payment_transaction"]), ctx.body["reason"], ctx.actor)
+        if loader.get(ctx.application["workflow"]).has(ctx.application["status"], "final"):
+            # The grant pays no more (terminated, completed): what came back goes on to the programme.
+            await ledger.release_commitments(ctx.application_id, ctx.actor, f"fail: {ctx.body['reason']}"[:2000])
     await Tranche.update(
         {Tranche.failure_reason: ctx.body["reason"], Tranche.paid_at: None, Tranche.payment_transaction: None}
     ).where(Tranche.id == ctx.record_id)

@@ -30,7 +30,7 @@ from tkm.programmes.tables import Programme, TrainingCentre
 from tkm.workflow import history, loader
 
 #: The funds trail's totals (API.md: Funds trail).
-TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent", "released")
 
 
 def _loads(value: Any) -> Any:
@@ -243,8 +243,11 @@ async def build(
     if application_id is None:
         raise ValueError(f"{kind} needs an application")
     part = await application_part(application_id)
-    if kind in ("submission_receipt", "revision_request", "rejection_letter", "approval_decree"):
+    if kind in ("submission_receipt", "revision_request", "rejection_letter", "approval_decree", "termination_letter"):
         part["event"] = _event(part, subject_key)
+    if kind == "termination_letter":
+        part["decree"] = await decree_of(application_id)
+        part["money"] = await _money_at_termination(application_id, part["budget"])
     if kind == "rejection_letter":
         earlier = _latest(part, "not_recommend")
         part["review_reasons"] = earlier["notes"] if earlier else ""
@@ -272,6 +275,35 @@ async def build(
         ]
         part["totals"] = {k: int(data["totals"].get(k) or 0) for k in TRAIL_TOTALS}
     return part
+
+
+async def _money_at_termination(application_id: int, budget: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per component what the decree approved, what was paid and what went back to the programme (read in the
+    terminating transaction, after its release)."""
+    from tkm.ledger import services as ledger
+
+    totals = await ledger.totals(application_id)
+    released = await ledger.released(application_id)
+    paid = {c: int(v["disbursed"]) for c, v in totals["components"].items()}
+    decreed = {row["component"]: int(row["approved"]) for row in budget}
+    rows = [
+        {
+            "component": c,
+            "label": component_label(c),
+            "approved": decreed.get(c, 0),
+            "paid": paid.get(c, 0),
+            "released": released.get(c, 0),
+        }
+        for c in COMPONENTS
+        if decreed.get(c) or paid.get(c) or released.get(c)
+    ]
+    return {
+        "components": rows,
+        "approved": sum(r["approved"] for r in rows),
+        "paid": sum(r["paid"] for r in rows),
+        "released": sum(r["released"] for r in rows),
+        "unspent": max(0, int(totals["unspent"])),
+    }
 
 
 async def decree_of(application_id: int) -> dict[str, Any] | None:

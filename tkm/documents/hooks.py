@@ -13,7 +13,13 @@ from tkm.workflow.registry import effect
 #: Kinds an action may issue, by the record its flow moves (the others need a trail or a programme and are
 #: issued by the ledger and reports modules through the service functions).
 LETTER_KINDS = {
-    "application": ("submission_receipt", "revision_request", "approval_decree", "rejection_letter"),
+    "application": (
+        "submission_receipt",
+        "revision_request",
+        "approval_decree",
+        "rejection_letter",
+        "termination_letter",
+    ),
     "tranche": ("payment_order", "handover_record"),
 }
 

@@ -27,6 +27,7 @@ KINDS: dict[str, Kind] = {
         Kind("revision_request", "PRB", "Permintaan Perbaikan Proposal", N_("Request for revision")),
         Kind("approval_decree", "SK", "Keputusan Penetapan Penerima Bantuan", N_("Decree naming the recipient")),
         Kind("rejection_letter", "TLK", "Pemberitahuan Hasil Seleksi", N_("Rejection letter")),
+        Kind("termination_letter", "PHB", "Pemberitahuan Penghentian Bantuan", N_("Termination letter")),
         Kind("payment_order", "SPM", "Surat Perintah Membayar", N_("Payment order")),
         Kind("handover_record", "BAST", "Berita Acara Serah Terima Bantuan", N_("Handover record")),
         Kind("funds_trail", "JD", "Laporan Jejak Dana Bantuan", N_("Funds trail")),
@@ -72,6 +73,7 @@ LEDGER_KIND_LABELS = {
     "report_expense": "Belanja (laporan)",
     "report_revenue": "Pendapatan penjualan (laporan)",
     "report_reinvestment": "Investasi kembali (laporan)",
+    "release": "Pelepasan sisa komitmen",
 }
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).

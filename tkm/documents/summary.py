@@ -15,7 +15,9 @@ from typing import Any
 from tkm import regions
 from tkm.core import db
 
-ACTIVITY_FIGURES = ("disbursed", "spent", "revenue", "reinvested", "workers")
+#: ``released``: approved money that will not be paid (terminated or completed grants) and went back to the
+#: programme; the approved figure stays what the decrees approved.
+ACTIVITY_FIGURES = ("disbursed", "spent", "revenue", "reinvested", "released", "workers")
 FIGURES = ("groups", "approved", *ACTIVITY_FIGURES)
 NO_CENTRE = "Tanpa BLK"
 

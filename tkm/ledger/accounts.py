@@ -28,12 +28,16 @@ commit         per component: Dr app:committed:{c} / Cr prog:available
 payment        Dr app:disbursed:{c} / Cr app:committed:{c}, and Dr grp:cash / Cr grp:grant_received
 report         Dr grp:expense:{cat} / Cr grp:cash; Dr grp:cash / Cr grp:revenue;
                Dr grp:reinvestment / Cr grp:cash
+release        per component: Dr prog:available / Cr app:committed:{c} (what is still committed and
+               will not be paid: a terminated grant's unpaid tranches, a completed grant's remainder;
+               the money goes back to the programme; a release is final and is not reversed)
 reversal       every entry of the original with its sign flipped (a failed bank payment returns the
                money to committed)
 =============  ===================================================================================
 
-Derived figures for an application: approved = committed + disbursed, spent = Σ expense,
-unspent = disbursed − spent.
+Derived figures for an application: approved = committed + disbursed (the money still approved: what was
+paid plus what may still be paid), released = what release postings took off committed, so the amount of
+the approval decree is approved + released; spent = Σ expense, unspent = disbursed − spent.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Kind(StrEnum):
     payment = "payment"
     report = "report"
     reversal = "reversal"
+    release = "release"
 
 
 #: Account names whose balance may never go below zero (checked after every posting).
@@ -140,6 +145,17 @@ def report_legs(group_id: int, expenses: dict[str, int], revenue: int, reinveste
     return legs
 
 
+def release_legs(programme_id: int, application_id: int, committed: dict[str, int]) -> list[Leg]:
+    """Give back what is still committed ``{component: rupiah}`` (zero amounts are skipped)."""
+    legs: list[Leg] = []
+    for component in sorted(committed, key=_component_order):
+        amount = committed[component]
+        if amount:
+            legs.append((programme_account(programme_id, "available"), amount))
+            legs.append((application_account(application_id, "committed", component), -amount))
+    return legs
+
+
 def reversal_legs(original: Iterable[Leg]) -> list[Leg]:
     return [(account, -amount) for account, amount in original]
 
@@ -155,6 +171,7 @@ def _component_order(component: str) -> int:
 LINE_ACCOUNTS = {
     Kind.commit: frozenset({"committed"}),
     Kind.payment: frozenset({"disbursed"}),
+    Kind.release: frozenset({"committed"}),
     Kind.report: frozenset({"expense", "revenue", "reinvestment"}),
 }
 TRAIL_ACCOUNTS = ("committed", "disbursed", "expense", "revenue", "reinvestment")
@@ -180,7 +197,8 @@ def trail_line(txn_kind: str, account_name: str, amount: int, reversed_kind: str
     subject = reversed_kind if txn_kind == Kind.reversal else txn_kind
     if account_name not in LINE_ACCOUNTS.get(subject, ()):  # type: ignore[call-overload]
         return None
-    shown = -amount if account_name == "revenue" else amount  # revenue is credit-normal
+    # Revenue is credit-normal; a release reads as the amount given back.
+    shown = -amount if account_name == "revenue" or subject == Kind.release else amount
     if txn_kind == Kind.report:
         kind = _REPORT_LINE_KIND[account_name]
     else:
@@ -194,14 +212,25 @@ def trail_line(txn_kind: str, account_name: str, amount: int, reversed_kind: str
     return TrailLine(kind, shown, delta)
 
 
+#: The name of the pseudo-balance that ``summarise`` reads as released money: the sum of the ``committed``
+#: entries of release postings (negative, like any credit).
+RELEASED = "released"
+
+
 def summarise(balances: Iterable[tuple[str, str, int]]) -> dict[str, object]:
-    """Totals of an application from its account balances ``(name, component, balance)``."""
+    """Totals of an application from its account balances ``(name, component, balance)``.
+
+    A row named ``released`` (``RELEASED``) carries what release postings took off committed; it adds
+    ``released`` and leaves ``approved`` (committed + disbursed) the money still approved.
+    """
     approved: dict[str, int] = {}
     disbursed: dict[str, int] = {}
     expenses: dict[str, int] = {}
-    revenue = reinvested = 0
+    revenue = reinvested = released = 0
     for name, component, balance in balances:
-        if name == "committed":
+        if name == RELEASED:
+            released -= balance
+        elif name == "committed":
             approved[component] = approved.get(component, 0) + balance
         elif name == "disbursed":
             approved[component] = approved.get(component, 0) + balance
@@ -226,6 +255,7 @@ def summarise(balances: Iterable[tuple[str, str, int]]) -> dict[str, object]:
         "revenue": revenue,
         "reinvested": reinvested,
         "unspent": total_disbursed - spent,
+        "released": released,
         "components": components,
         "expenses": {c: v for c, v in sorted(expenses.items(), key=lambda kv: EXPENSE_CATEGORIES.index(kv[0])) if v},
     }

@@ -4,7 +4,8 @@ The dashboard and the programme summary add these figures over thousands of gran
 entries themselves on every request costs a scan of the whole ledger. ``ledger_activity`` holds one
 row per application, month and account name with the sum of that account's entries (and one with
 month ``total`` for all months), updated in the same transaction as the entries (``add``), so it can
-never be ahead of or behind the ledger.
+never be ahead of or behind the ledger. Money released back to the programme (release postings' credits to
+``committed``) is kept the same way under the name ``released``.
 
 The month is that of the business event: a payment's transfer date, a report's period; a reversal
 counts in the month of what it reverses; anything else in the month it was posted (Jakarta time).
@@ -29,6 +30,11 @@ ACTIVITY_ACCOUNTS = ("disbursed", "expense", "revenue", "reinvestment")
 #: then add one row per application and account instead of one per month.
 TOTAL = "total"
 _NAMES = "(" + ", ".join(f"'{name}'" for name in ACTIVITY_ACCOUNTS) + ")"
+#: Not an account: the ``committed`` entries of release postings (negative, like any credit), kept under this
+#: name so the dashboard adds released money the way it adds the others.
+RELEASED = "released"
+#: The row name of an entry: its account's, except for what a release takes off committed.
+_ROW_NAME = f"CASE WHEN m.kind = 'release' AND la.name = 'committed' THEN '{RELEASED}' ELSE la.name END"
 
 
 def month_of(period: str | None, at: dt.datetime) -> str:
@@ -43,6 +49,8 @@ async def add(txn: dict[str, Any], legs: Sequence[tuple[Any, int]]) -> None:
     for account, amount in legs:
         if account.name in ACTIVITY_ACCOUNTS:
             sums[account.name] += amount
+        elif account.name == "committed" and txn.get("kind") == "release":
+            sums[RELEASED] += amount
     months = (month_of(txn.get("period"), txn["at"]), TOTAL)
     for name, amount in sorted(sums.items()):
         for month in months if amount else ():
@@ -76,7 +84,7 @@ def _month_expression(sqlite: bool) -> str:
 def _month_select(where: str, sqlite: bool) -> tuple[str, list[Any]]:
     """Each transaction's month: its own period, the reversed original's, or (older rows) its report's/tranche's."""
     sql = (
-        f"SELECT t.id AS txn, {_month_expression(sqlite)} AS month FROM ledger_transactions t "  # noqa: S608 - constant
+        f"SELECT t.id AS txn, t.kind AS kind, {_month_expression(sqlite)} AS month FROM ledger_transactions t "  # noqa: S608 - constant
         "LEFT JOIN ledger_transactions o ON o.id = t.reverses "
         "LEFT JOIN reports rp ON rp.ledger_transaction = COALESCE(t.reverses, t.id) "
         "LEFT JOIN tranches tr ON tr.payment_transaction = COALESCE(t.reverses, t.id) "
@@ -90,12 +98,13 @@ def _recomputed(where: str, sqlite: bool) -> str:
     (one pass over the entries)."""
     months, _args = _month_select("t.application IS NOT NULL", sqlite)
     return (
-        "WITH monthly AS (SELECT e.application_id AS application_id, m.month AS month, la.name AS name, "  # noqa: S608 - constant
+        f"WITH monthly AS (SELECT e.application_id AS application_id, m.month AS month, {_ROW_NAME} AS name, "  # noqa: S608 - constant
         "CAST(SUM(e.amount) AS BIGINT) AS amount "
         "FROM ledger_entries e JOIN ledger_accounts la ON la.id = e.account "
         f"JOIN ({months}) m ON m.txn = e.txn "
-        f"WHERE la.name IN {_NAMES} AND e.application_id IS NOT NULL{where} "
-        "GROUP BY e.application_id, m.month, la.name) "
+        f"WHERE (la.name IN {_NAMES} OR (la.name = 'committed' AND m.kind = 'release')) "
+        f"AND e.application_id IS NOT NULL{where} "
+        f"GROUP BY e.application_id, m.month, {_ROW_NAME}) "
         "SELECT application_id, month, name, amount FROM monthly WHERE amount <> 0 "
         f"UNION ALL SELECT application_id, '{TOTAL}', name, CAST(SUM(amount) AS BIGINT) FROM monthly "
         "GROUP BY application_id, name HAVING SUM(amount) <> 0"

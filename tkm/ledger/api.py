@@ -44,6 +44,8 @@ class TotalsOut(Out):
     revenue: int
     reinvested: int
     unspent: int
+    #: approved money given back to the programme (not paid: a terminated grant, a completed grant's remainder)
+    released: int
     components: dict[str, ComponentTotalsOut]
     expenses: dict[str, int]
 
@@ -59,7 +61,8 @@ Every movement of this application's money, oldest first. Entries are never edit
 a correction is a `reversal` line (with `reverses` = the transaction it undoes and a negative amount).
 
 Line kinds: `commit` (approved budget, per component), `payment` (paid to the group, per component),
-`report_expense` (by category), `report_revenue`, `report_reinvestment`, `reversal`.
+`report_expense` (by category), `report_revenue`, `report_reinvestment`, `reversal`, `release` (what was
+still committed goes back to the programme; the amount reads positive, per component).
 
 `amount` is integer rupiah, positive for what happened and negative when a reversal undoes it.
 
@@ -68,7 +71,9 @@ minus everything it reported spending (payments add, expenses subtract, reversal
 revenue and reinvestment leave it unchanged). The last line's `balance_after` equals `totals.unspent`.
 
 `totals`: `approved`, `disbursed`, `spent`, `revenue`, `reinvested`, `unspent` (= disbursed − spent),
-plus `components` (`approved`/`disbursed` per component) and `expenses` (per category).
+`released` (given back to the programme; `approved` = committed + disbursed is what stays approved, so the
+decree's amount is `approved` + `released`), plus `components` (`approved`/`disbursed` per component) and
+`expenses` (per category).
 
 `?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs; `?sep=semicolon`
 or `?sep=;` separates fields with `;` for spreadsheet programs set to Indonesian);

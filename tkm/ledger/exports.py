@@ -42,7 +42,7 @@ COLUMNS = (
     "reverses",
     "notes",
 )
-TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent", "released")
 #: The whole trail (``GET /api/v1/funds-trail``): whose line it is, then the per-grant columns.
 WHOLE_COLUMNS = ("application_id", "group", "region", "region_name", *COLUMNS)
 #: Column headings, in the reader's language.
@@ -69,6 +69,7 @@ TOTAL_LABELS = {
     "revenue": N_("Sales"),
     "reinvested": N_("Reinvested"),
     "unspent": N_("Not yet spent"),
+    "released": N_("Released to the programme"),
 }
 MONEY_COLUMNS = frozenset({"amount", "balance_after"})
 NUMBER_COLUMNS = frozenset({"application_id", "transaction_id", "reverses"})

@@ -103,6 +103,7 @@ async def trail_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] 
             [_("Paid to the group"), _rupiah(totals["disbursed"])],
             [_("Spent"), _rupiah(totals["spent"])],
             [_("Not yet spent"), _rupiah(totals["unspent"])],
+            *([[_("Released to the programme"), _rupiah(totals["released"])]] if totals["released"] else []),
         ],
         "links": [[_("The whole funds trail, with downloads"), f"/applications/{app['id']}/funds-trail"]],
     }

@@ -16,6 +16,8 @@ services check roles and access); they enforce *whether* money may move:
   approved (``committed`` never goes below zero);
 - entries are never changed: corrections are reversals (one per transaction,
   a unique index), and triggers refuse UPDATE/DELETE on both engines;
+- money that will not be paid goes back to the programme by a release
+  (``release_commitments``), which is final: it is not reversed;
 - each entry is a link of the ``ledger`` hash chain; ``verify()`` walks it.
 
 Locks are taken in one order everywhere, so concurrent commands cannot
@@ -52,6 +54,7 @@ from tkm.ledger.accounts import (
     funding_legs,
     payment_legs,
     programme_account,
+    release_legs,
     report_legs,
     reversal_legs,
     summarise,
@@ -444,6 +447,64 @@ async def record_report(
         )
 
 
+async def release_commitments(application_id: int, actor: CurrentUser | None, reason: str) -> int:
+    """Give what is still committed to the application back to its programme's available money; returns the
+    rupiah released (0, and nothing posted, when nothing is committed).
+
+    For a grant that will pay no more: a terminated grant (after its unpaid tranches are frozen) or a
+    completed one. Runs in the caller's transaction; the lock order is the module's (application, audit
+    event, programme, ledger chain head).
+    """
+    errors: list[FieldError] = []
+    reason = _check_reason(reason, errors)
+    if errors:
+        raise ValidationProblem(errors)
+    async with db.transaction():
+        app = await _load_application(application_id, lock=True)
+        committed = {
+            component: balance
+            for component in COMPONENTS
+            if (balance := await _balance(application_account(application_id, "committed", component).code)) > 0
+        }
+        total = sum(committed.values())
+        if not total:
+            return 0
+        release = Posting(
+            Kind.release,
+            release_legs(app.programme_id, application_id, committed),
+            application_id=application_id,
+            programme_id=app.programme_id,
+            memo=reason,
+            audit_details={"released": committed, "total": total, "reason": reason},
+        )
+        # Not post(): the programme is locked between the audit event and the entries (the one lock order).
+        txn = await _open(release, actor)
+        programme = await _lock_programme(app.programme_id)
+        await _write(txn, release.legs)
+        await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
+        return total
+
+
+def _check_reason(value: Any, errors: list[FieldError]) -> str:
+    if not isinstance(value, str):
+        errors.append(FieldError("reason", _("Must be text.")))
+        return ""
+    if len(value) > 2000:
+        errors.append(FieldError("reason", _("At most %(n)d characters.", n=2000)))
+    return value.strip()
+
+
+async def released(application_id: int) -> dict[str, int]:
+    """Rupiah released per component (what release postings took off committed)."""
+    rows = await db.fetch(
+        f"SELECT a.component, {_sum('-e.amount')} AS amount FROM ledger_entries e "  # noqa: S608 - constant SQL
+        "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+        "WHERE e.application_id = {} AND t.kind = 'release' AND a.name = 'committed' GROUP BY a.component",
+        application_id,
+    )
+    return {r["component"]: int(r["amount"]) for r in rows if int(r["amount"])}
+
+
 async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -> int:
     """Undo a transaction with a new one that flips every entry; returns the reversal's id.
 
@@ -469,6 +530,8 @@ async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -
             raise Conflict(_("Transaction %(id)s is itself a reversal; it cannot be reversed.", id=transaction_id))
         if original["kind"] == Kind.funding:
             raise Conflict(_("Programme funding follows the budget ceiling; it is not reversed."))
+        if original["kind"] == Kind.release:
+            raise Conflict(_("Released money went back to the programme for good; a release is not reversed."))
         done = (
             await LedgerTransaction.select(LedgerTransaction.id)
             .where(LedgerTransaction.reverses == transaction_id)
@@ -543,18 +606,23 @@ async def last_seq() -> int:
 
 
 async def totals(application_id: int, *, up_to_seq: int | None = None) -> dict[str, Any]:
-    """``approved, disbursed, spent, revenue, reinvested, unspent`` (unspent = disbursed − spent), integer rupiah,
-    plus ``components: {component: {approved, disbursed}}`` and ``expenses: {category: amount}``."""
+    """``approved, disbursed, spent, revenue, reinvested, unspent, released`` (unspent = disbursed − spent;
+    approved = committed + disbursed, the money still approved; released = given back to the programme), plus
+    ``components: {component: {approved, disbursed}}`` and ``expenses: {category: amount}``."""
     bound = "" if up_to_seq is None else " AND e.seq <= {}"
     args: list[Any] = [application_id] + ([] if up_to_seq is None else [up_to_seq])
+    # Released money is not an account of its own: it is the committed entries of release postings.
     rows = await db.fetch(
-        f"SELECT a.name, a.component, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
-        "JOIN ledger_accounts a ON a.id = e.account WHERE e.application_id = {}"
-        + bound
-        + " GROUP BY a.name, a.component",
+        f"SELECT CASE WHEN t.kind = 'release' AND a.name = 'committed' THEN 'released' ELSE a.name END AS name, "  # noqa: S608
+        f"a.component, {_sum('e.amount')} AS balance FROM ledger_entries e "
+        "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+        "WHERE e.application_id = {}" + bound + " GROUP BY 1, a.component",
         *args,
     )
-    return summarise((r["name"], r["component"] or "", int(r["balance"])) for r in rows)
+    balances = [(r["name"], r["component"] or "", int(r["balance"])) for r in rows]
+    # committed's balance is the sum of every committed entry, releases too
+    balances += [("committed", c, b) for name, c, b in list(balances) if name == "released"]
+    return summarise(balances)
 
 
 async def programme_committed(programme_id: int) -> int:
@@ -565,7 +633,7 @@ async def programme_committed(programme_id: int) -> int:
 
 
 async def programme_totals(programme_id: int) -> dict[str, int]:
-    """Money of a programme for the dashboard: funded, committed, available, disbursed, spent, revenue, reinvested."""
+    """Money of a programme: funded, committed, available, disbursed, spent, revenue, reinvested, released."""
     rows = await db.fetch(
         f"SELECT a.name, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
         "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
@@ -581,7 +649,18 @@ async def programme_totals(programme_id: int) -> dict[str, int]:
         "spent": balances.get("expense", 0),
         "revenue": -balances.get("revenue", 0),
         "reinvested": balances.get("reinvestment", 0),
+        "released": await _programme_released(programme_id),
     }
+
+
+async def _programme_released(programme_id: int) -> int:
+    row = await db.fetch_one(
+        f"SELECT {_sum('e.amount')} AS amount FROM ledger_entries e "  # noqa: S608 - constant SQL
+        "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
+        "WHERE t.programme = {} AND t.kind = 'release' AND a.name = 'available'",
+        programme_id,
+    )
+    return int(row["amount"]) if row else 0
 
 
 async def trail(

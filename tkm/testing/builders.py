@@ -152,5 +152,6 @@ PATHS: dict[str, list[str]] = {
     "active": ["submit", "start_review", "recommend", "approve", "sign_agreement"],
     "completed": ["submit", "start_review", "recommend", "approve", "sign_agreement", "complete"],
     "suspended": ["submit", "start_review", "recommend", "approve", "sign_agreement", "suspend"],
+    "terminated": ["submit", "start_review", "recommend", "approve", "sign_agreement", "terminate"],
     "field_verified": ["submit", "start_review", "verify_field"],
 }
