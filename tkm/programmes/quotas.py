@@ -140,14 +140,18 @@ async def programme_quotas(programme_id: int, *, lock: bool = False) -> tuple[st
     return (row["code"], loads(row["quotas"])) if row else ("", {})
 
 
-async def shortfall(programme_id: int, region: str, needed: int, *, lock: bool = False) -> QuotaUse | None:
+async def shortfall(
+    programme_id: int, region: str, needed: int, *, lock: bool = False, counted: int = 0
+) -> QuotaUse | None:
     """The quota covering ``region`` that has no room for ``needed`` more rupiah (the one with least left), or
-    None when every covering quota has room."""
+    None when every covering quota has room. ``counted`` is the part of ``needed`` already committed (and so in
+    the usage): the check after the approval's own commitment."""
     _code, quotas = await programme_quotas(programme_id, lock=lock)
     covering = {code: amount for code, amount in quotas.items() if within(region, code)}
     if not covering or needed <= 0:
         return None
-    short = [use for use in await usage(programme_id, covering) if use.used + needed > use.quota]
+    uses = [QuotaUse(u.region, u.quota, u.used - counted) for u in await usage(programme_id, covering)]
+    short = [use for use in uses if use.used + needed > use.quota]
     return min(short, key=lambda use: (use.left, -len(use.region))) if short else None
 
 
