@@ -147,8 +147,7 @@ class World:
         body = {
             "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
             "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
-            "expenses": [{"category": "raw_materials", "amount": 1_000_000}],
-            "reinvested": 500_000,
+            "expenses": [{"category": "raw_materials", "amount": 500_000, "source": "sales"}],
             "workers": 10,
             "wages_paid": 0,
             "final": False,

@@ -5,7 +5,8 @@ What counts:
 - **applications by status**: every application in scope, by its current state;
 - **approved**: ``approved_total`` of applications that were approved (whatever their state now);
 - **disbursed, spent, revenue, reinvested**: balances of the funds trail (the ledger), so reversals
-  net out; spent, revenue and reinvestment are posted when a report is accepted;
+  net out; posted when a report is accepted: spent is the *grant* money groups spent (never more than
+  was disbursed to them), reinvested what they spent of their own sales money, revenue their sales;
 - **products**: units produced and sold in accepted reports, per product (the unit of production
   as reported; a product reported in two units shows one row per unit, sales on the first);
 - **workers**: people employed *now* — for each application its latest accepted report's

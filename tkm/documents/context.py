@@ -24,7 +24,18 @@ from tkm.programmes.tables import Programme, TrainingCentre
 from tkm.workflow import history, loader
 
 #: The funds trail's totals (API.md: Funds trail).
-TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+TRAIL_TOTALS = (
+    "approved",
+    "disbursed",
+    "spent",
+    "revenue",
+    "reinvested",
+    "unspent",
+    "grant_spent",
+    "returned",
+    "own_spent",
+    "own_balance",
+)
 
 
 def _loads(value: Any) -> Any:

@@ -36,15 +36,35 @@ class ComponentTotalsOut(Out):
     disbursed: int
 
 
+class ComponentPoolOut(Out):
+    approved: int
+    disbursed: int
+    #: Grant money of this component the group reported spending (never more than disbursed).
+    grant_spent: int
+    #: Grant money of this component deposited back to the state treasury.
+    returned: int
+    #: Grant money of this component the group still holds (never below zero).
+    unspent: int
+
+
 class TotalsOut(Out):
     approved: int
     disbursed: int
+    #: Everything the group reported spending: grant_spent + own_spent.
     spent: int
     revenue: int
+    #: Sales money the group spent on the business (= own_spent).
     reinvested: int
+    #: Grant money the group still holds: disbursed − grant_spent − returned (= grant_unspent, never below zero).
     unspent: int
+    grant_spent: int
+    grant_unspent: int
+    own_spent: int
+    #: The group's own money: revenue − own_spent (never below zero).
+    own_balance: int
+    returned: int
+    by_component: dict[str, ComponentPoolOut]
     components: dict[str, ComponentTotalsOut]
-    expenses: dict[str, int]
 
 
 class FundsTrailOut(Out):
@@ -57,17 +77,23 @@ DESCRIPTION = """\
 Every movement of this application's money, oldest first. Entries are never edited or deleted;
 a correction is a `reversal` line (with `reverses` = the transaction it undoes and a negative amount).
 
-Line kinds: `commit` (approved budget, per component), `payment` (paid to the group, per component),
-`report_expense` (by category), `report_revenue`, `report_reinvestment`, `reversal`.
+A grant has two pools that never mix: the grant money paid to the group (per RAB component) and the
+group's own money from its sales. Line kinds: `commit` (approved budget, per component), `payment` (paid
+to the group, per component), `report_expense` (grant money spent, per component), `report_revenue`
+(sales), `report_reinvestment` (the group's own sales money spent on the business), `return` (grant money
+deposited back to the treasury), `reversal`.
 
 `amount` is integer rupiah, positive for what happened and negative when a reversal undoes it.
 
-**`balance_after`** is the group's unspent grant money after the line: everything paid to the group so far
-minus everything it reported spending (payments add, expenses subtract, reversals undo; commitments,
-revenue and reinvestment leave it unchanged). The last line's `balance_after` equals `totals.unspent`.
+**`balance_after`** is the grant money the group still holds after the line: everything paid to it so far
+minus what it spent of it and returned (payments add, grant spending and returns subtract, reversals undo;
+commitments, sales and sales-funded spending leave it unchanged). It never goes below zero, and the last
+line's `balance_after` equals `totals.unspent`.
 
-`totals`: `approved`, `disbursed`, `spent`, `revenue`, `reinvested`, `unspent` (= disbursed − spent),
-plus `components` (`approved`/`disbursed` per component) and `expenses` (per category).
+`totals`: `approved`, `disbursed`, `spent` (grant + own spending), `revenue`, `reinvested` (= `own_spent`),
+`unspent` (= `grant_unspent` = disbursed − grant_spent − returned), `grant_spent`, `own_spent`,
+`own_balance` (= revenue − own_spent), `returned`, and `by_component` (`approved`, `disbursed`,
+`grant_spent`, `returned`, `unspent` per component; `components` keeps approved/disbursed only).
 
 `?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs);
 `?format=xlsx` returns a workbook with a "Funds trail" and a "Totals" sheet. Another format is 415.

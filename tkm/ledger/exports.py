@@ -30,7 +30,18 @@ COLUMNS = (
     "notes",
 )
 TEXT_COLUMNS = frozenset({"reference", "actor", "notes", "component", "kind", "at"})
-TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent")
+TOTALS = (
+    "approved",
+    "disbursed",
+    "grant_spent",
+    "returned",
+    "unspent",
+    "revenue",
+    "own_spent",
+    "own_balance",
+    "spent",
+    "reinvested",
+)
 #: Spreadsheet programs run a cell that starts with one of these as a formula (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
@@ -93,9 +104,9 @@ async def xlsx_file(application_id: int, up_to_seq: int) -> IO[bytes]:
     summary.append(["total", "amount"])
     for name in TOTALS:
         summary.append([name, totals[name]])
-    for component, figures in totals["components"].items():
-        summary.append([f"{component}.approved", figures["approved"]])
-        summary.append([f"{component}.disbursed", figures["disbursed"]])
+    for component, figures in totals["by_component"].items():
+        for name in ("approved", "disbursed", "grant_spent", "returned", "unspent"):
+            summary.append([f"{component}.{name}", figures[name]])
     target = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # closed by file_chunks
     await anyio.to_thread.run_sync(workbook.save, target)
     target.seek(0)

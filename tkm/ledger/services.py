@@ -40,7 +40,6 @@ from tkm.core.i18n import N_, _
 from tkm.core.money import rupiah
 from tkm.ledger import activity
 from tkm.ledger.accounts import (
-    EXPENSE_CATEGORIES,
     MAX_AMOUNT,
     NON_NEGATIVE,
     TRAIL_ACCOUNTS,
@@ -65,6 +64,7 @@ from tkm.programmes.tables import Programme
 CHAIN = "ledger"
 BUDGET_EXHAUSTED = N_("Programme budget exhausted")
 OVER_APPROVED = N_("More than approved")
+OVER_POOL = N_("More than the group holds")
 
 
 # --- input checks --------------------------------------------------------------------------------------------------
@@ -212,7 +212,12 @@ async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
         balance = await _balance(code)
         if balance < 0:  # the services check first with a clearer message; this is the last line of defence
             raise Conflict(
-                _("This would take account %(code)s below zero (%(balance)s).", code=code, balance=rupiah(balance))
+                _(
+                    "This would take %(what)s below zero (%(balance)s).",
+                    what=_account_words(code),
+                    balance=rupiah(balance),
+                ),
+                extra={"account": code},
             )
 
 
@@ -375,7 +380,7 @@ async def record_payment(
         return await post(
             Posting(
                 Kind.payment,
-                payment_legs(application_id, app.group_id, component, amount),
+                payment_legs(application_id, component, amount),
                 application_id=application_id,
                 programme_id=app.programme_id,
                 component=component,
@@ -387,61 +392,115 @@ async def record_payment(
         )
 
 
+async def pools(application_id: int) -> dict[str, Any]:
+    """The money a grant's group holds: ``{"grant": {component: rupiah}, "own": rupiah}`` (both never below zero)."""
+    rows = await db.fetch(
+        f"SELECT a.name, a.component, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
+        "JOIN ledger_accounts a ON a.id = e.account WHERE e.application_id = {} "
+        "AND a.name IN ('grant_cash', 'own_cash') GROUP BY a.name, a.component",
+        application_id,
+    )
+    grant = {r["component"]: int(r["balance"]) for r in rows if r["name"] == "grant_cash"}
+    own = sum(int(r["balance"]) for r in rows if r["name"] == "own_cash")
+    return {"grant": grant, "own": own}
+
+
 async def record_report(
     application_id: int,
     *,
-    expenses: dict[str, int],
+    grant_spent: dict[str, int],
+    own_spent: int,
     revenue: int,
-    reinvested: int,
     reference: str,
     actor: CurrentUser | None,
     period: str | None = None,
 ) -> int:
-    """Post an accepted report's expenses (by category), sales revenue and reinvestment; returns the transaction id.
+    """Post an accepted report: its sales revenue into the group's own money, grant-funded spending out of each
+    component's grant money and sales-funded spending (reinvestment) out of the own money; returns the
+    transaction id.
 
-    Zero amounts are skipped; a report with nothing to post is 422 (callers skip empty reports).
+    409 when a pool would go below zero: more grant money spent on a component than the group holds of it, or
+    more own money than its earlier balance plus this revenue. A report with nothing to post is 422 (callers
+    skip empty reports).
     """
     errors: list[FieldError] = []
-    if not isinstance(expenses, dict):
-        errors.append(FieldError("expenses", _("Give amounts by category.")))
-        expenses = {}
-    for category, amount in expenses.items():
-        if category not in EXPENSE_CATEGORIES:
-            errors.append(
-                FieldError(
-                    f"expenses.{category}",
-                    _("Unknown category; use one of %(names)s.", names=", ".join(EXPENSE_CATEGORIES)),
-                )
-            )
+    if not isinstance(grant_spent, dict):
+        errors.append(FieldError("grant_spent", _("Give amounts by component.")))
+        grant_spent = {}
+    for component, amount in grant_spent.items():
+        if component not in COMPONENTS:
+            errors.append(FieldError(f"grant_spent.{component}", _("Unknown component %(name)s.", name=component)))
         elif problem := _amount_error(amount, allow_zero=True):
-            errors.append(FieldError(f"expenses.{category}", problem))
-    for name, value in (("revenue", revenue), ("reinvested", reinvested)):
+            errors.append(FieldError(f"grant_spent.{component}", problem))
+    for name, value in (("revenue", revenue), ("own_spent", own_spent)):
         if problem := _amount_error(value, allow_zero=True):
             errors.append(FieldError(name, problem))
     reference = _check_reference(reference, errors)
     if errors:
         raise ValidationProblem(errors)
-    if not any(expenses.values()) and not revenue and not reinvested:
+    if not any(grant_spent.values()) and not revenue and not own_spent:
         raise ValidationProblem([FieldError("expenses", _("The report has no amounts to post."))])
     async with db.transaction():
         app = await _load_application(application_id, lock=True)
+        held = await pools(application_id)
+        for component, amount in grant_spent.items():
+            if amount > held["grant"].get(component, 0):
+                raise Conflict(
+                    _(
+                        "The group holds %(held)s of grant money for %(component)s; the report spends %(amount)s.",
+                        held=rupiah(held["grant"].get(component, 0)),
+                        component=_component_label(component),
+                        amount=rupiah(amount),
+                    ),
+                    title=OVER_POOL,
+                )
+        if own_spent > held["own"] + revenue:
+            raise Conflict(
+                _(
+                    "The group has %(held)s of its own money (with this month's sales); the report spends %(amount)s "
+                    "of it.",
+                    held=rupiah(held["own"] + revenue),
+                    amount=rupiah(own_spent),
+                ),
+                title=OVER_POOL,
+            )
         return await post(
             Posting(
                 Kind.report,
-                report_legs(app.group_id, expenses, revenue, reinvested),
+                report_legs(application_id, grant_spent, revenue, own_spent),
                 application_id=application_id,
                 programme_id=app.programme_id,
                 reference=reference,
                 period=period,
                 audit_details={
-                    "expenses": expenses,
+                    "grant_spent": grant_spent,
+                    "own_spent": own_spent,
                     "revenue": revenue,
-                    "reinvested": reinvested,
                     "reference": reference,
                 },
             ),
             actor,
         )
+
+
+def _account_words(code: str) -> str:
+    """``app:5:grant_cash:capital`` → "the grant money for Working capital", for a person reading a refusal."""
+    parts = code.split(":")
+    name, component = parts[2], (_component_label(parts[3]) if len(parts) > 3 else "")
+    words = {
+        "available": _("the programme's available budget"),
+        "committed": _("the approved money for %(component)s", component=component),
+        "disbursed": _("the money paid for %(component)s", component=component),
+        "grant_cash": _("the grant money for %(component)s", component=component),
+        "own_cash": _("the group's own money"),
+    }
+    return words.get(name, code)
+
+
+def _component_label(component: str) -> str:
+    from tkm.web.labels import label
+
+    return label(component, "component")
 
 
 async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -> int:
