@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
@@ -13,9 +13,10 @@ from litestar.response import Redirect, Stream
 from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core.openapi import downloads
+from tkm.core.params import IdempotencyKey, optional_json_object
 from tkm.core.schemas import Out, out
 from tkm.documents.schemas import DocumentOut
-from tkm.ledger import exports, services
+from tkm.ledger import exports, returns, services
 
 
 class TrailLineOut(Out):
@@ -166,3 +167,55 @@ async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) ->
     if document["status"] == "ready":
         return Redirect(location, status_code=303)  # type: ignore[return-value]
     return Response(out(DocumentOut, document), status_code=202, headers={"Location": location})
+
+
+class ReturnOut(Out):
+    id: int
+    application_id: int
+    amount: int
+    deposited_on: str
+    #: The treasury's receipt number (16 letters and digits).
+    ntpn: str
+    #: The proof of deposit (an attachment of the application).
+    attachment_id: int | None
+    notes: str
+    #: How the amount was taken from each component's grant money.
+    by_component: dict[str, int]
+    transaction_id: int
+    recorded_at: str
+    #: The receipt letter (return_receipt); only in the answer to the POST.
+    document_id: int | None = None
+
+
+class ReturnsController(Controller):
+    path = "/api/v1/applications/{application_id:int}/returns"
+    tags = ["funds trail"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Record a deposit of unspent grant money to the state treasury (finance; send Idempotency-Key)",
+        description=(
+            "Body `{amount, deposited_on, ntpn, attachment_id, notes}`: at most the grant money the group still "
+            "holds (`grant_unspent`, 409 otherwise), a deposit date not in the future, the 16-character NTPN and "
+            "the id of the proof of deposit uploaded to the application (kind `receipt`). Posts a `return` to the "
+            "funds trail and issues a receipt letter (`return_receipt`)."
+        ),
+        opt={"problems": (409,)},
+    )
+    async def record(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        application_id: FromPath[int],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ReturnOut]:
+        body = await optional_json_object(request)
+        outcome = await returns.record_return(application_id, user, body, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(out(ReturnOut, outcome.body), status_code=outcome.status_code, headers=headers)
+
+    @get("/", summary="The application's deposits to the state treasury")
+    async def list(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> list[ReturnOut]:
+        return out(list[ReturnOut], await returns.list_returns(application_id, user))

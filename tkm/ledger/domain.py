@@ -3,7 +3,11 @@ from tkm.core.domain import Domain, Panel
 DOMAIN = Domain(
     name="ledger",
     tables="tkm.ledger.tables",
-    routes=("tkm.ledger.api:FundsTrailController", "tkm.ledger.html:FundsTrailPages"),
+    routes=(
+        "tkm.ledger.api:FundsTrailController",
+        "tkm.ledger.api:ReturnsController",
+        "tkm.ledger.html:FundsTrailPages",
+    ),
     panels=(
         Panel(
             "partials/panel.html",

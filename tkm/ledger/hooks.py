@@ -1,10 +1,14 @@
-"""Workflow effects of the ledger: ``commit_budget`` (after ``approve_recommended_budget``)."""
+"""Workflow hooks of the ledger: ``commit_budget`` (after ``approve_recommended_budget``), and the guards that
+a grant's unspent money is returned (or waived) before it is completed."""
 
 from __future__ import annotations
 
+from tkm.core.i18n import _
+from tkm.core.money import rupiah
 from tkm.ledger import services
+from tkm.workflow import history
 from tkm.workflow.engine import TransitionContext
-from tkm.workflow.registry import effect
+from tkm.workflow.registry import Refusal, effect, guard
 
 
 @effect("commit_budget")
@@ -22,3 +26,33 @@ async def commit_budget(ctx: TransitionContext) -> None:
     budget = {k: int(v) for k, v in ctx.results["approved_budget"].items() if v}
     txn_id = await services.commit_budget(ctx.application_id, int(ctx.application["programme"]), budget, ctx.actor)
     ctx.results["commit_transaction"] = txn_id
+
+
+async def _unspent(application_id: int) -> int:
+    return sum((await services.pools(application_id))["grant"].values())
+
+
+@guard("grant_money_settled")
+async def grant_money_settled(ctx: TransitionContext) -> Refusal | None:
+    """A grant is completed only once its grant money is spent or returned to the treasury, unless the
+    approver waived the rest (the action ``waive_unspent``, whose reason the history keeps)."""
+    unspent = await _unspent(ctx.application_id)
+    if not unspent or await history.last_actor("application", ctx.application_id, "waive_unspent") is not None:
+        return None
+    return Refusal(
+        _(
+            "%(amount)s of grant money is neither spent nor returned to the state treasury: record its deposit "
+            "(with the NTPN), or the approver waives it with a reason.",
+            amount=rupiah(unspent),
+        ),
+        field="returns",
+        extra={"grant_unspent": unspent},
+    )
+
+
+@guard("grant_money_unspent")
+async def grant_money_unspent(ctx: TransitionContext) -> Refusal | None:
+    """Only a grant that still holds unspent money has anything to waive."""
+    if await _unspent(ctx.application_id):
+        return None
+    return Refusal(_("No grant money is left unspent."))

@@ -78,6 +78,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment_order": N_("Payment order (SPM)"),
         "handover_record": N_("Handover record (BAST)"),
         "funds_trail": N_("Funds trail"),
+        "return_receipt": N_("Receipt of a deposit to the treasury"),
         "programme_summary": N_("Programme summary"),
     },
     "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed")},
