@@ -20,7 +20,11 @@ from tkm.ledger import exports, returns, services
 
 
 class TrailLineOut(Out):
+    #: The day the money moved (YYYY-MM-DD): a transfer's date, the last day of a report's period, a deposit's
+    #: date; a reversal carries the day of what it undoes.
     at: str
+    #: When the entry was recorded (timestamp with offset).
+    recorded_at: str
     kind: str
     component: str
     amount: int

@@ -146,6 +146,7 @@ async def _record(application_id: int, actor: CurrentUser, clean: dict[str, Any]
             reference=clean["ntpn"],
             memo=clean["notes"],
             period=clean["deposited_on"].strftime("%Y-%m"),
+            value_date=clean["deposited_on"],
             audit_details={"amount": clean["amount"], "ntpn": clean["ntpn"], "by_component": parts},
         ),
         actor,

@@ -175,6 +175,7 @@ async def _open(posting: Posting, actor: CurrentUser | None) -> dict[str, Any]:
             actor_name=txn["actor_name"],
             at=txn["at"],
             period=txn["period"],
+            value_date=txn["value_date"],
         )
     ).returning(LedgerTransaction.id)
     txn["id"] = int(rows[0]["id"])
@@ -386,6 +387,7 @@ async def record_payment(
                 component=component,
                 reference=reference,
                 period=paid_on.strftime("%Y-%m") if paid_on else None,
+                value_date=paid_on,
                 audit_details={"component": component, "amount": amount, "reference": reference},
             ),
             actor,
@@ -472,6 +474,7 @@ async def record_report(
                 programme_id=app.programme_id,
                 reference=reference,
                 period=period,
+                value_date=_last_day(period) if period else None,
                 audit_details={
                     "grant_spent": grant_spent,
                     "own_spent": own_spent,
@@ -495,6 +498,13 @@ def _account_words(code: str) -> str:
         "own_cash": _("the group's own money"),
     }
     return words.get(name, code)
+
+
+def _last_day(period: str) -> dt.date:
+    """``2020-04`` → 2020-04-30: a report's money is dated on the last day of its period."""
+    year, month = int(period[:4]), int(period[5:7])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
 
 
 def _component_label(component: str) -> str:
@@ -659,7 +669,8 @@ async def trail(
     while True:
         rows = await db.fetch(
             "SELECT e.seq, e.amount, e.txn, a.name, a.component, t.kind, t.reference, t.reverses, t.memo, "  # noqa: S608
-            "t.actor_name, t.at, o.kind AS reversed_kind FROM ledger_entries e "
+            "t.actor_name, t.at, t.value_date, o.value_date AS reversed_value_date, o.kind AS reversed_kind "
+            "FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
             "LEFT JOIN ledger_transactions o ON o.id = t.reverses "
             f"WHERE e.application_id = {{}} AND e.seq > {{}} AND e.seq <= {{}} AND a.name IN ({names}) "
@@ -675,7 +686,9 @@ async def trail(
                 continue
             running += line.unspent_delta
             yield {
-                "at": _as_datetime(r["at"]).isoformat(),
+                # The day the money moved (a reversal: that of what it undoes); when it was recorded.
+                "at": _event_day(r["value_date"] or r["reversed_value_date"], r["at"]),
+                "recorded_at": _as_datetime(r["at"]).isoformat(),
                 "kind": line.kind,
                 "component": r["component"] or "",
                 "amount": line.amount,
@@ -689,6 +702,15 @@ async def trail(
         if len(rows) < batch_size:
             return
         after = int(rows[-1]["seq"])
+
+
+def _event_day(value_date: Any, recorded: Any) -> str:
+    """The ISO day an entry is dated by: its value date, else the Jakarta day it was recorded."""
+    if value_date:
+        return value_date.isoformat() if isinstance(value_date, dt.date) else str(value_date)[:10]
+    from tkm.programmes.services import JAKARTA
+
+    return _as_datetime(recorded).astimezone(JAKARTA).date().isoformat()
 
 
 def _as_datetime(value: Any) -> dt.datetime:
@@ -718,7 +740,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
         rows = await db.fetch(
             "SELECT e.id, e.seq, e.amount, e.application_id, e.prev_hash, e.hash, a.code, "
             "t.id AS txn_id, t.kind, t.application, t.programme, t.component, t.reference, t.memo, t.reverses, "
-            "t.actor_id, t.actor, t.actor_name, t.at, t.period FROM ledger_entries e "
+            "t.actor_id, t.actor, t.actor_name, t.at, t.period, t.value_date FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
             "WHERE e.seq > {} ORDER BY e.seq LIMIT {}",
             after,
@@ -739,6 +761,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
                 "actor_name": r["actor_name"],
                 "at": _as_datetime(r["at"]),
                 "period": r["period"],
+                "value_date": r["value_date"],
             }
             fields = entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
             if not verifier.feed(int(r["id"]), int(r["seq"]), r["prev_hash"], r["hash"], fields):

@@ -54,6 +54,9 @@ class LedgerTransaction(Table, tablename="ledger_transactions"):
     #: The month the money belongs to (a payment's transfer date, a report's period), YYYY-MM; null: the month
     #: of ``at``. Hashed with the entries when set; feeds ``ledger_activity`` (tkm.ledger.activity).
     period = Varchar(length=7, null=True, default=None)
+    #: The day the money moved (a transfer's date, the last day of a report's period, a deposit's date); null:
+    #: the day of ``at`` (when it was recorded). Hashed with the entries when set; what trails show as ``at``.
+    value_date = Date(null=True, default=None)
 
 
 class LedgerEntry(Table, tablename="ledger_entries"):
