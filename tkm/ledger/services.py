@@ -612,8 +612,9 @@ async def last_seq() -> int:
 
 
 async def totals(application_id: int, *, up_to_seq: int | None = None) -> dict[str, Any]:
-    """``approved, disbursed, spent, revenue, reinvested, unspent`` (unspent = disbursed − spent), integer rupiah,
-    plus ``components: {component: {approved, disbursed}}`` and ``expenses: {category: amount}``."""
+    """The funds-trail totals of a grant, integer rupiah (see ``accounts.summarise``): approved, disbursed, the
+    grant pool (grant_spent, returned, unspent = disbursed − grant_spent − returned ≥ 0), the own pool (revenue,
+    own_spent = reinvested, own_balance ≥ 0), spent = grant + own spending, and ``by_component``."""
     bound = "" if up_to_seq is None else " AND e.seq <= {}"
     args: list[Any] = [application_id] + ([] if up_to_seq is None else [up_to_seq])
     rows = await db.fetch(
@@ -647,9 +648,10 @@ async def programme_totals(programme_id: int) -> dict[str, int]:
         "committed": -balances.get("appropriation", 0) - balances.get("available", 0),
         "available": balances.get("available", 0),
         "disbursed": balances.get("disbursed", 0),
-        "spent": balances.get("expense", 0),
+        "spent": balances.get("grant_spent", 0),
         "revenue": -balances.get("revenue", 0),
         "reinvested": balances.get("reinvestment", 0),
+        "returned": balances.get("returned", 0),
     }
 
 
@@ -728,14 +730,18 @@ def _as_datetime(value: Any) -> dt.datetime:
 async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
     """Walk the ledger hash chain in order, a batch at a time, in constant memory.
 
-    Also re-checks that every transaction balances: a transaction's entries are contiguous in the chain
-    (they are appended under the chain head's lock), so one running sum is enough.
+    Also re-checks that every transaction balances (a transaction's entries are contiguous in the chain: they
+    are appended under the chain head's lock, so one running sum is enough), and that after every
+    transaction no account that may not go negative is below zero: the programme's available budget, what
+    is committed and paid per component, and both pools of every grant (its grant money and its own money).
     """
     verifier = hashchain.ChainVerifier(CHAIN)
     after = 0
     current_txn: int | None = None
     current_sum = 0
     last_entry: Any = None
+    balances: dict[str, int] = {}  # running balances of the NON_NEGATIVE accounts
+    touched: set[str] = set()
     while True:
         rows = await db.fetch(
             "SELECT e.id, e.seq, e.amount, e.application_id, e.prev_hash, e.hash, a.code, "
@@ -769,16 +775,34 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
             if txn["id"] != current_txn:
                 if current_sum:
                     return _unbalanced(current_txn, last_entry, verifier.seq - 1)
+                if negative := _below_zero(balances, touched, current_txn, last_entry, verifier.seq - 1):
+                    return negative
                 current_txn, current_sum = txn["id"], 0
             current_sum += int(r["amount"])
             last_entry = int(r["id"])
+            if r["code"].split(":")[2] in NON_NEGATIVE:
+                balances[r["code"]] = balances.get(r["code"], 0) + int(r["amount"])
+                touched.add(r["code"])
         if len(rows) < batch_size:
             break
         after = int(rows[-1]["seq"])
     broken = await verifier.finish()  # entries cut off the end first: the likelier cause of an unbalanced tail
     if broken is None and current_sum:
         return _unbalanced(current_txn, last_entry, verifier.seq)
-    return broken
+    return broken or _below_zero(balances, touched, current_txn, last_entry, verifier.seq)
+
+
+def _below_zero(
+    balances: dict[str, int], touched: set[str], txn_id: int | None, entry_id: Any, seq: int
+) -> hashchain.ChainBreak | None:
+    """The first account the transaction just walked left below zero, as a break naming it (else None)."""
+    negative = sorted(code for code in touched if balances[code] < 0)
+    touched.clear()
+    if not negative:
+        return None
+    return hashchain.ChainBreak(
+        CHAIN, seq, entry_id, f"ledger transaction {txn_id} leaves {negative[0]} below zero ({balances[negative[0]]})"
+    )
 
 
 def _unbalanced(txn_id: int | None, entry_id: Any, seq: int) -> hashchain.ChainBreak:
