@@ -67,5 +67,11 @@ def test_whole_grant(world):
     assert totals["by_component"]["capital"]["grant_spent"] == 9_000_000
     assert totals["unspent"] == totals["grant_unspent"] == approved - 9_000_000
     assert totals["own_balance"] == 37_500_000 - 6_000_000
+    # The grant money left unspent goes back to the treasury before the grant is completed.
+    r = world.act(app["id"], "complete", world.reviewer, {"notes": "Hibah selesai."})
+    assert r.status_code == 409 and r.json()["grant_unspent"] == totals["unspent"], r.text
+    world.return_unspent(app["id"], totals["unspent"])
     r = world.act(app["id"], "complete", world.reviewer, {"notes": "Hibah selesai."})
     assert r.status_code == 200 and r.json()["status"] == "completed"
+    totals = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.applicant).json()["totals"]
+    assert (totals["unspent"], totals["returned"]) == (0, approved - 9_000_000)
