@@ -263,14 +263,20 @@ def file_report(page: Any, app_id: int, shots: Any = None) -> None:
     field(page, "sales[0].product").fill("masker")
     field(page, "sales[0].quantity").fill("1000")
     field(page, "sales[0].revenue").fill("5.000.000")
+    # Raw materials paid from the grant's capital money.
     field(page, "expenses[0].category").select_option("raw_materials")
+    field(page, "expenses[0].source").select_option("grant")
+    field(page, "expenses[0].component").select_option("capital")
     field(page, "expenses[0].amount").fill("2.000.000")
-    # A second expense line, added in place by the page's script (focus moves into it).
+    # A second expense line, added in place by the page's script (focus moves into it), paid from the group's
+    # own sales money: the month's reinvestment (no separate figure to type).
     page.get_by_role("button", name="Tambah baris belanja").click()
     expect(field(page, "expenses[1].category")).to_be_focused()
     field(page, "expenses[1].category").select_option("marketing")
-    field(page, "expenses[1].amount").fill("300000")
-    page.get_by_label("Diinvestasikan kembali ke usaha (Rp)").fill("1.000.000")
+    field(page, "expenses[1].source").select_option("sales")
+    field(page, "expenses[1].component").select_option("")
+    field(page, "expenses[1].amount").fill("1.000.000")
+    expect(field(page, "reinvested")).to_have_count(0)
     page.get_by_label("Orang yang bekerja").fill("8")
     page.get_by_label("Upah dibayar (Rp)").fill("1.600.000")
     check_accessibility(page)

@@ -36,13 +36,20 @@ def make_group(world: World, applicant: dict[str, Any], region: str, centre: str
     return r.json()
 
 
-def report_body(p: str, production: list, sales: list, expenses: list, reinvested: int, workers: int) -> dict:
+def expense(category: str, amount: int, paid_from: str) -> dict:
+    """``paid_from``: a RAB component (grant money) or ``sales`` (the group's own money)."""
+    if paid_from == "sales":
+        return {"category": category, "amount": amount, "source": "sales"}
+    return {"category": category, "amount": amount, "source": "grant", "component": paid_from}
+
+
+def report_body(p: str, production: list, sales: list, expenses: list, workers: int) -> dict:
+    """``expenses``: (category, amount, paid from); reinvested is derived from the lines paid from sales."""
     return {
         "period": p,
         "production": [{"product": a, "unit": u, "quantity": q} for a, u, q in production],
         "sales": [{"product": a, "quantity": q, "revenue": rev} for a, q, rev in sales],
-        "expenses": [{"category": c, "amount": amount} for c, amount in expenses],
-        "reinvested": reinvested,
+        "expenses": [expense(c, amount, paid_from) for c, amount, paid_from in expenses],
         "workers": workers,
         "wages_paid": 0,
         "notes": "",
@@ -139,8 +146,7 @@ def scene(module_client) -> Scene:
             period(2),
             [("masker", "pcs", 1000), ("sabun", "batang", 300)],
             [("masker", 800, 4_000_000), ("sabun", 200, 1_000_000)],
-            [("raw_materials", 1_500_000)],
-            700_000,
+            [("raw_materials", 800_000, "capital"), ("raw_materials", 700_000, "sales")],
             8,
         ),
     )
@@ -150,27 +156,27 @@ def scene(module_client) -> Scene:
             period(1),
             [("masker", "pcs", 1200)],
             [("masker", 1100, 5_500_000)],
-            [("raw_materials", 2_000_000), ("wages", 1_000_000)],
-            1_000_000,
+            [("raw_materials", 2_000_000, "capital"), ("wages", 1_000_000, "sales")],
             11,
         ),
     )
     # Filed but not accepted: counts nowhere.
-    s.file(a1, report_body(period(0), [("masker", "pcs", 500)], [("masker", 100, 500_000)], [], 0, 20), accept=False)
+    s.file(a1, report_body(period(0), [("masker", "pcs", 500)], [("masker", 100, 500_000)], [], 20), accept=False)
     s.file(
         a2,
         report_body(
             period(1),
             [("masker", "pcs", 600), ("hand_sanitizer", "liter", 100)],
             [("masker", 600, 3_000_000), ("hand_sanitizer", 50, 1_250_000)],
-            [("marketing", 500_000)],
-            250_000,
+            [("marketing", 250_000, "product_development"), ("marketing", 250_000, "sales")],
             6,
         ),
     )
     s.file(
         a3,
-        report_body(period(0), [("sabun", "batang", 400)], [("sabun", 350, 1_750_000)], [("other", 300_000)], 0, 9),
+        report_body(
+            period(0), [("sabun", "batang", 400)], [("sabun", 350, 1_750_000)], [("other", 300_000, "capital")], 9
+        ),
     )
     for record in (a1, a2, a3):
         w.pay_all(record["id"])  # tranches that waited for accepted reports
@@ -186,6 +192,16 @@ def rate(reinvested: int, revenue: int) -> float | None:
     return round(reinvested / revenue, 4) if revenue else None
 
 
+def grant_spent(body: dict) -> int:
+    """The dashboard's ``spent``: grant money spent (lines paid from the grant)."""
+    return sum(e["amount"] for e in body["expenses"] if e["source"] == "grant")
+
+
+def reinvested(body: dict) -> int:
+    """The group's own money spent (lines paid from sales)."""
+    return sum(e["amount"] for e in body["expenses"] if e["source"] == "sales")
+
+
 def app_figures(record: dict) -> dict[str, int]:
     reports = record["reports"]
     latest = max(reports, key=lambda b: b["period"]) if reports else None
@@ -195,9 +211,9 @@ def app_figures(record: dict) -> dict[str, int]:
         "groups": 1 if funded else 0,
         "approved": record["approved"],
         "disbursed": sum(amount for amount, _m in record["paid"]),
-        "spent": sum(e["amount"] for b in reports for e in b["expenses"]),
+        "spent": sum(grant_spent(b) for b in reports),
         "revenue": sum(s["revenue"] for b in reports for s in b["sales"]),
-        "reinvested": sum(b["reinvested"] for b in reports),
+        "reinvested": sum(reinvested(b) for b in reports),
         "workers": latest["workers"] if latest else 0,
     }
 
@@ -223,9 +239,9 @@ def expected(records: list[dict], region_of) -> dict[str, Any]:
             months[month]["disbursed"] += amount
         for b in record["reports"]:
             m = months[b["period"]]
-            m["spent"] += sum(e["amount"] for e in b["expenses"])
+            m["spent"] += grant_spent(b)
             m["revenue"] += sum(s["revenue"] for s in b["sales"])
-            m["reinvested"] += b["reinvested"]
+            m["reinvested"] += reinvested(b)
             m["workers"] += b["workers"]
             for p in b["production"]:
                 m["produced"] += p["quantity"]
@@ -308,6 +324,8 @@ def test_admin_sees_everything(scene):
     assert (
         data["money"]["disbursed"] > 0 and data["revenue"] == 4_000_000 + 1_000_000 + 5_500_000 + 4_250_000 + 1_750_000
     )
+    assert data["money"]["spent"] == 800_000 + 2_000_000 + 250_000 + 300_000, "grant money only"
+    assert data["reinvested"] == 700_000 + 1_000_000 + 250_000, "the group's own money spent"
     assert data["workers"] == 11 + 6 + 9  # latest accepted report per application; the unaccepted 20 is ignored
     centres = {c["training_centre"]: c["name"] for c in data["by_training_centre"]}
     assert centres == {"BLK-A": "BLK BLK-A", "BLK-B": "BLK BLK-B", None: None}

@@ -33,8 +33,10 @@ def site(module_client, env, tmp_path_factory) -> Iterator[tuple[str, World]]:
             period=period(months),
             production=[{"product": "masker", "unit": "pcs", "quantity": 5000}],
             sales=[{"product": "masker", "quantity": 4500, "revenue": revenue}],
-            expenses=[{"category": "raw_materials", "amount": 4_000_000}],
-            reinvested=revenue // 4,
+            expenses=[
+                {"category": "raw_materials", "amount": 4_000_000, "source": "grant", "component": "capital"},
+                {"category": "equipment", "amount": revenue // 4, "source": "sales"},
+            ],
             workers=10 + months,
         )
     proc, url = processes.start_server(env, tmp_path_factory.mktemp("dashboard-web"))

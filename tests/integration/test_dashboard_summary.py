@@ -19,8 +19,12 @@ from tkm.testing.time_travel import approve_in_the_past, period
 REPORT = {
     "production": [{"product": "masker", "unit": "pcs", "quantity": 3000}],
     "sales": [{"product": "masker", "quantity": 2500, "revenue": 12_500_000}],
-    "expenses": [{"category": "raw_materials", "amount": 3_250_000}, {"category": "wages", "amount": 1_750_000}],
-    "reinvested": 2_500_000,
+    # 5,000,000 of grant money (capital) spent, and 2,500,000 of the group's own sales money (reinvested).
+    "expenses": [
+        {"category": "raw_materials", "amount": 3_250_000, "source": "grant", "component": "capital"},
+        {"category": "wages", "amount": 1_750_000, "source": "grant", "component": "capital"},
+        {"category": "equipment", "amount": 2_500_000, "source": "sales"},
+    ],
     "workers": 14,
     "wages_paid": 1_750_000,
     "notes": "",
@@ -49,7 +53,7 @@ def expected_totals(funded: dict[str, Any]) -> dict[str, int]:
         "groups": 1,
         "approved": funded["approved"],
         "disbursed": funded["paid"],
-        "spent": 3_250_000 + 1_750_000,
+        "spent": 3_250_000 + 1_750_000,  # grant money spent; the sales-funded line is the reinvestment
         "revenue": 12_500_000,
         "reinvested": 2_500_000,
         "released": 0,

@@ -164,6 +164,21 @@ def test_funds_trail_matches_tranches_and_reports(first_run: Any, api: Any, logi
         assert totals["revenue"] == sum(x["revenue"] for x in reports) > 0
         assert totals["spent"] == sum(x["expenses_total"] for x in reports)
         assert totals["reinvested"] == sum(x["reinvested"] for x in reports)
+        # The two pools: grant money by component and the group's own money, each from the expense lines.
+        lines = _rows(
+            api,
+            "SELECT e.source, e.component, e.amount FROM report_expenses e JOIN reports r ON r.id = e.report "
+            "WHERE r.application = {}",
+            app["id"],
+        )
+        assert totals["grant_spent"] == sum(x["amount"] for x in lines if x["source"] == "grant")
+        assert totals["own_spent"] == sum(x["amount"] for x in lines if x["source"] == "sales") == totals["reinvested"]
+        assert totals["spent"] == totals["grant_spent"] + totals["own_spent"]
+        assert totals["own_balance"] == totals["revenue"] - totals["own_spent"] >= 0
+        assert totals["unspent"] == totals["disbursed"] - totals["grant_spent"] - totals["returned"] >= 0
+        for component, figures in totals["by_component"].items():
+            spent_on = sum(x["amount"] for x in lines if x["source"] == "grant" and x["component"] == component)
+            assert figures["grant_spent"] == spent_on <= figures["disbursed"], component
 
 
 def test_letters_are_queued(first_run: Any, api: Any) -> None:

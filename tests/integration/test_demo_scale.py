@@ -116,14 +116,32 @@ def test_funds_trail_adds_up(scaled: Any, api: Any, programme_id: int, env: dict
         reports = _rows(
             api, "SELECT revenue, expenses_total, reinvested FROM reports WHERE application = {}", app["id"]
         )
+        lines = _rows(
+            api,
+            "SELECT e.source, e.component, e.amount FROM report_expenses e JOIN reports r ON r.id = e.report "
+            "WHERE r.application = {}",
+            app["id"],
+        )
+        grant_spent: dict[str, int] = {}
+        for line in lines:
+            if line["source"] == "grant":
+                grant_spent[line["component"]] = grant_spent.get(line["component"], 0) + int(line["amount"])
+        own_spent = sum(int(line["amount"]) for line in lines if line["source"] == "sales")
         totals = body["totals"]
         assert totals["approved"] == app["approved_total"]
         assert totals["disbursed"] == sum(t["amount"] for t in paid) > 0
-        assert totals["spent"] == sum(x["expenses_total"] for x in reports)
+        # Spent is every expense line, from the grant and from sales; reinvested the sales-funded lines.
+        assert totals["spent"] == sum(x["expenses_total"] for x in reports) == sum(grant_spent.values()) + own_spent
         assert totals["revenue"] == sum(x["revenue"] for x in reports) > 0
-        assert totals["reinvested"] == sum(x["reinvested"] for x in reports)
-        assert totals["unspent"] == totals["disbursed"] - totals["spent"]
+        assert totals["reinvested"] == sum(x["reinvested"] for x in reports) == own_spent == totals["own_spent"]
+        assert totals["grant_spent"] == sum(grant_spent.values())
+        assert totals["own_balance"] == totals["revenue"] - own_spent >= 0
+        assert totals["unspent"] == totals["grant_unspent"] == totals["disbursed"] - totals["grant_spent"] >= 0
+        for component, figures in totals["by_component"].items():
+            assert figures["grant_spent"] == grant_spent.get(component, 0)
+            assert figures["unspent"] == figures["disbursed"] - figures["grant_spent"] >= 0
         assert body["entries"][-1]["balance_after"] == totals["unspent"]
+        assert all(e["balance_after"] >= 0 for e in body["entries"])
 
 
 def test_rerun_adds_only_what_is_missing_and_the_chain_still_verifies(
@@ -147,7 +165,7 @@ def test_the_services_carry_on_after_the_bulk_load(
     from tkm.auth.services import get_user
     from tkm.demo.scale import LEADER_EMAIL
     from tkm.reports import services as reports
-    from tkm.reports.schemas import ProductionLine, ReportIn, SaleLine
+    from tkm.reports.schemas import ExpenseLine, ProductionLine, ReportIn, SaleLine
 
     period = reports.current_period()
     app_id = _one(
@@ -162,6 +180,7 @@ def test_the_services_carry_on_after_the_bulk_load(
         period=period,
         production=[ProductionLine(product="masker", unit="pcs", quantity=1000)],
         sales=[SaleLine(product="masker", quantity=900, revenue=4_500_000)],
+        expenses=[ExpenseLine(category="raw_materials", amount=500_000, source="sales")],
         reinvested=500_000,
         workers=11,
     )

@@ -525,7 +525,8 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
              "reference": "TRF-2020-0001", "actor": "Finance", "balance_after": 0},
         ],
         "totals": {"approved": 21_001_000, "disbursed": 15_000_000, "spent": 0, "revenue": 0, "reinvested": 0,
-                   "unspent": 15_000_000},
+                   "unspent": 15_000_000, "grant_spent": 0, "grant_unspent": 15_000_000, "own_spent": 0,
+                   "own_balance": 0, "returned": 0},
     }  # fmt: skip
 
     async def issue_all():
@@ -556,6 +557,7 @@ def test_payment_order_handover_record_and_funds_trail_from_passed_in_data(api, 
     trail_text = letters.pdf_text(ready_pdf(api, funds, headers))
     assert "LAPORAN JEJAK DANA BANTUAN" in trail_text and "Penyaluran" in trail_text
     assert "Komitmen anggaran" in trail_text and "Rp21.001.000" in trail_text
+    assert "Sisa dana bantuan" in trail_text and "Saldo dana sendiri" in trail_text  # the two pools apart
     assert "20 Maret 2020" in trail_text and "25 Maret 2020" in trail_text  # 18:30 UTC is 01:30 WIB the next day
     assert "Riwayat persetujuan" in trail_text.replace("RIWAYAT PERSETUJUAN", "Riwayat persetujuan")
     assert "Setujui" in trail_text and "Disetujui sesuai rekomendasi tim verifikasi." in trail_text

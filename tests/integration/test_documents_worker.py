@@ -72,7 +72,8 @@ def issue_trail(api, application_id, key, entries):
             for i in range(entries)
         ],
         "totals": {"approved": 21_001_000, "disbursed": 15_000_000, "spent": 1_000_000, "revenue": 0,
-                   "reinvested": 0, "unspent": 14_000_000},
+                   "reinvested": 0, "unspent": 14_000_000, "grant_spent": 1_000_000, "grant_unspent": 14_000_000,
+                   "own_spent": 0, "own_balance": 0, "returned": 0},
     }  # fmt: skip
 
     async def issue():

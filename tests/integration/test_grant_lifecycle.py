@@ -48,7 +48,10 @@ def test_whole_grant(world):
             period=p,
             production=[{"product": "masker", "unit": "pcs", "quantity": 3000}],
             sales=[{"product": "masker", "quantity": 2500, "revenue": 12_500_000}],
-            expenses=[{"category": "raw_materials", "amount": 3_000_000}],
+            expenses=[
+                {"category": "raw_materials", "amount": 3_000_000, "source": "grant", "component": "capital"},
+                {"category": "equipment", "amount": 2_000_000, "source": "sales"},
+            ],
             reinvested=2_000_000,
             wages_paid=1_000_000,
             final=i == 2,
@@ -58,7 +61,17 @@ def test_whole_grant(world):
     assert {t["status"] for t in tranches} == {"paid"}
     totals = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.applicant).json()["totals"]
     assert totals["approved"] == totals["disbursed"] == approved
-    assert totals["spent"] == 9_000_000 and totals["revenue"] == 37_500_000 and totals["reinvested"] == 6_000_000
-    assert totals["unspent"] == approved - 9_000_000
+    # Spent: 9 million of grant money (capital) and 6 million of the group's own sales money (reinvested).
+    assert totals["spent"] == 15_000_000 and totals["revenue"] == 37_500_000 and totals["reinvested"] == 6_000_000
+    assert (totals["grant_spent"], totals["own_spent"]) == (9_000_000, 6_000_000)
+    assert totals["by_component"]["capital"]["grant_spent"] == 9_000_000
+    assert totals["unspent"] == totals["grant_unspent"] == approved - 9_000_000
+    assert totals["own_balance"] == 37_500_000 - 6_000_000
+    # The grant money left unspent goes back to the treasury before the grant is completed.
+    r = world.act(app["id"], "complete", world.reviewer, {"notes": "Hibah selesai."})
+    assert r.status_code == 409 and r.json()["grant_unspent"] == totals["unspent"], r.text
+    world.return_unspent(app["id"], totals["unspent"])
     r = world.act(app["id"], "complete", world.reviewer, {"notes": "Hibah selesai."})
     assert r.status_code == 200 and r.json()["status"] == "completed"
+    totals = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.applicant).json()["totals"]
+    assert (totals["unspent"], totals["returned"]) == (0, approved - 9_000_000)

@@ -98,12 +98,13 @@ def test_commit_pay_and_report_move_the_totals_and_the_trail(api, people, grant)
     }
 
     pay = api.call(services.record_payment, app_id, "capital", 4 * M, "TRF-001", finance)
+    api.call(services.record_payment, app_id, "wages", 1 * M, "TRF-002", finance)
     report = api.call(
         services.record_report,
         app_id,
-        expenses={"raw_materials": 1 * M, "wages": 500_000, "other": 0},
+        grant_spent={"capital": 1 * M, "wages": 500_000, "marketing": 0},
+        own_spent=1 * M,
         revenue=3 * M,
-        reinvested=1 * M,
         reference="2020-04",
         actor=reviewer,
     )
@@ -112,27 +113,37 @@ def test_commit_pay_and_report_move_the_totals_and_the_trail(api, people, grant)
     t = totals(api, app_id)
     assert t == {
         "approved": 15 * M,
-        "disbursed": 4 * M,
-        "spent": 1_500_000,
+        "disbursed": 5 * M,
+        "spent": 2_500_000,  # grant money spent (1.5 million) + the group's own money spent (1 million)
         "revenue": 3 * M,
         "reinvested": 1 * M,
-        "unspent": 2_500_000,
+        "unspent": 3_500_000,
+        "grant_spent": 1_500_000,
+        "grant_unspent": 3_500_000,
+        "own_spent": 1 * M,
+        "own_balance": 2 * M,
+        "returned": 0,
         "released": 0,
+        "by_component": {
+            "capital": {"approved": 10 * M, "disbursed": 4 * M, "grant_spent": 1 * M, "returned": 0, "unspent": 3 * M},
+            "wages": {"approved": 5 * M, "disbursed": 1 * M, "grant_spent": 500_000, "returned": 0, "unspent": 500_000},
+        },
         "components": {
             "capital": {"approved": 10 * M, "disbursed": 4 * M},
-            "wages": {"approved": 5 * M, "disbursed": 0},
+            "wages": {"approved": 5 * M, "disbursed": 1 * M},
         },
-        "expenses": {"raw_materials": 1 * M, "wages": 500_000},
     }
+    assert api.call(services.pools, app_id) == {"grant": {"capital": 3 * M, "wages": 500_000}, "own": 2 * M}
     lines = trail(api, app_id)
     assert [(line["kind"], line["component"], line["amount"], line["balance_after"]) for line in lines] == [
         ("commit", "capital", 10 * M, 0),
         ("commit", "wages", 5 * M, 0),
         ("payment", "capital", 4 * M, 4 * M),
-        ("report_expense", "raw_materials", 1 * M, 3 * M),
-        ("report_expense", "wages", 500_000, 2_500_000),
-        ("report_revenue", "", 3 * M, 2_500_000),
-        ("report_reinvestment", "", 1 * M, 2_500_000),
+        ("payment", "wages", 1 * M, 5 * M),
+        ("report_revenue", "", 3 * M, 5 * M),
+        ("report_expense", "capital", 1 * M, 4 * M),
+        ("report_expense", "wages", 500_000, 3_500_000),
+        ("report_reinvestment", "", 1 * M, 3_500_000),
     ]
     assert lines[2]["reference"] == "TRF-001" and lines[2]["transaction_id"] == pay
     assert lines[-1]["balance_after"] == t["unspent"]
@@ -196,6 +207,119 @@ def test_paying_more_than_approved_is_409_and_moves_nothing(api, people, grant):
 
     api.call(services.record_payment, app_id, "capital", 4 * M, "TRF-4", finance)  # exactly the rest is fine
     assert totals(api, app_id)["components"]["capital"] == {"approved": 10 * M, "disbursed": 10 * M}
+
+
+def test_a_report_never_takes_a_pool_below_zero_and_a_refusal_moves_nothing(api, people, grant):
+    """Grant money per component and the group's own money are two pools: neither may go below zero, and one
+    never pays for the other."""
+    app_id, finance, reviewer = grant["id"], actor(people["finance"]), actor(people["reviewer"])
+    api.call(
+        services.commit_budget,
+        app_id,
+        grant["programme_id"],
+        {"capital": 10 * M, "wages": 5 * M},
+        actor(people["approver"]),
+    )
+    api.call(services.record_payment, app_id, "capital", 4 * M, "TRF-1", finance)
+    api.call(services.record_payment, app_id, "wages", 1 * M, "TRF-2", finance)
+    report = {"revenue": 0, "own_spent": 0, "reference": "r", "actor": reviewer}
+    before = totals(api, app_id)
+
+    refusals = [
+        {**report, "grant_spent": {"capital": 4 * M + 1}},  # more than was paid for the component
+        {**report, "grant_spent": {"wages": 1 * M + 1, "capital": 1}},  # one component over, another within
+        {**report, "grant_spent": {"marketing": 1}},  # nothing paid for it: the capital money does not cover it
+        {**report, "grant_spent": {}, "own_spent": 1},  # no own money yet: grant money does not pay for it
+        {**report, "grant_spent": {}, "revenue": 2 * M, "own_spent": 2 * M + 1},  # more than this month's sales
+    ]
+    for kwargs in refusals:
+        problem = fails(api, services.record_report, app_id, **kwargs)
+        assert isinstance(problem, Conflict) and problem.status == 409, kwargs
+        assert problem.title == services.OVER_POOL, kwargs
+    assert totals(api, app_id) == before
+
+    # Exactly what each pool holds is fine; the own money carries over to the next month.
+    api.call(
+        services.record_report,
+        app_id,
+        **{**report, "grant_spent": {"capital": 4 * M}, "revenue": 2 * M, "own_spent": 2 * M - 300_000},
+    )
+    assert api.call(services.pools, app_id) == {"grant": {"capital": 0, "wages": 1 * M}, "own": 300_000}
+    api.call(services.record_report, app_id, **{**report, "grant_spent": {"wages": 1 * M}, "own_spent": 300_000})
+    assert api.call(services.pools, app_id) == {"grant": {"capital": 0, "wages": 0}, "own": 0}
+    problem = fails(api, services.record_report, app_id, **{**report, "grant_spent": {"capital": 1}})
+    assert problem.status == 409
+    t = totals(api, app_id)
+    assert (t["unspent"], t["grant_spent"], t["own_spent"], t["own_balance"]) == (0, 5 * M, 2 * M, 0)
+    assert t["spent"] == t["grant_spent"] + t["own_spent"] == 7 * M
+
+
+def test_the_ledger_itself_refuses_a_posting_that_takes_a_pool_below_zero(api, people, grant):
+    """The last line of defence: a posting that skips the services' checks is refused by the ledger."""
+    from tkm.ledger.accounts import Kind, report_legs, return_legs
+    from tkm.ledger.posting import Posting
+
+    app_id, finance = grant["id"], actor(people["finance"])
+    api.call(services.commit_budget, app_id, grant["programme_id"], {"capital": 3 * M}, actor(people["approver"]))
+    api.call(services.record_payment, app_id, "capital", 2 * M, "TRF-1", finance)
+    before = totals(api, app_id)
+
+    def posting(kind, legs):
+        return Posting(kind, legs, application_id=app_id, programme_id=grant["programme_id"], reference="x")
+
+    for kind, legs, account in [
+        (Kind.report, report_legs(app_id, {"capital": 2 * M + 1}, 0, 0), f"app:{app_id}:grant_cash:capital"),
+        (Kind.report, report_legs(app_id, {}, 5, 6), f"app:{app_id}:own_cash"),
+        (Kind.deposit, return_legs(app_id, {"capital": 2 * M + 1}), f"app:{app_id}:grant_cash:capital"),
+    ]:
+        problem = fails(api, services.post, posting(kind, legs), finance)
+        assert isinstance(problem, Conflict) and problem.extra == {"account": account}
+    assert totals(api, app_id) == before
+
+    # A return of unspent grant money to the treasury lowers what the group holds and reads in the trail.
+    api.call(services.post, posting(Kind.deposit, return_legs(app_id, {"capital": 1_500_000})), finance)
+    t = totals(api, app_id)
+    assert (t["disbursed"], t["returned"], t["unspent"], t["grant_unspent"]) == (2 * M, 1_500_000, 500_000, 500_000)
+    assert t["by_component"]["capital"]["returned"] == 1_500_000
+    last = trail(api, app_id)[-1]
+    assert (last["kind"], last["component"], last["amount"], last["balance_after"]) == (
+        "return",
+        "capital",
+        1_500_000,
+        500_000,
+    )
+
+
+def test_a_reversal_that_would_take_a_pool_below_zero_is_refused(api, people, grant):
+    """Money already spent cannot be un-paid or un-earned: the reversal would leave a pool below zero."""
+    app_id, finance, reviewer = grant["id"], actor(people["finance"]), actor(people["reviewer"])
+    api.call(services.commit_budget, app_id, grant["programme_id"], {"capital": 5 * M}, actor(people["approver"]))
+    pay = api.call(services.record_payment, app_id, "capital", 2 * M, "TRF-1", finance)
+    first = api.call(
+        services.record_report,
+        app_id,
+        grant_spent={"capital": 1 * M},
+        own_spent=0,
+        revenue=600_000,
+        reference="2020-04",
+        actor=reviewer,
+    )
+    api.call(
+        services.record_report,
+        app_id,
+        grant_spent={},
+        own_spent=500_000,
+        revenue=0,
+        reference="2020-05",
+        actor=reviewer,
+    )
+    before = totals(api, app_id)
+
+    problem = fails(api, services.reverse, pay, "bank rejected the transfer", finance)
+    assert problem.status == 409 and problem.extra == {"account": f"app:{app_id}:grant_cash:capital"}
+    problem = fails(api, services.reverse, first, "wrong month", reviewer)
+    assert problem.status == 409 and problem.extra == {"account": f"app:{app_id}:own_cash"}
+    assert totals(api, app_id) == before
 
 
 def test_a_programme_never_commits_more_than_its_ceiling(api, people):
@@ -308,12 +432,15 @@ def test_bad_input_names_the_field(api, people, grant):
         (services.record_payment, (app_id, "boats", 5, "x", who), {}, "component"),
         (services.record_payment, (app_id, "capital", 5, "x" * 201, who), {}, "reference"),
     ]
-    report = {"expenses": {}, "revenue": 0, "reinvested": 0, "reference": "2020-05", "actor": who}
+    report = {"grant_spent": {}, "revenue": 0, "own_spent": 0, "reference": "2020-05", "actor": who}
     cases += [
         (services.record_report, (app_id,), {**report, "revenue": -1}, "revenue"),
-        (services.record_report, (app_id,), {**report, "reinvested": 2.5}, "reinvested"),
-        (services.record_report, (app_id,), {**report, "expenses": {"fuel": 5}}, "expenses.fuel"),
-        (services.record_report, (app_id,), {**report, "expenses": {"equipment": -5}}, "expenses.equipment"),
+        (services.record_report, (app_id,), {**report, "own_spent": 2.5}, "own_spent"),
+        (services.record_report, (app_id,), {**report, "grant_spent": {"fuel": 5}}, "grant_spent.fuel"),
+        (services.record_report, (app_id,), {**report, "grant_spent": {"capital": -5}}, "grant_spent.capital"),
+        (services.record_report, (app_id,), {**report, "grant_spent": {"wages": 1.5}}, "grant_spent.wages"),
+        (services.record_report, (app_id,), {**report, "grant_spent": [5]}, "grant_spent"),
+        (services.record_report, (app_id,), {**report, "reference": 5}, "reference"),
         (services.record_report, (app_id,), report, "expenses"),  # nothing to post
     ]
     for fn, args, kwargs, field in cases:
@@ -392,9 +519,7 @@ def test_approvals_reversals_and_payments_side_by_side_do_not_deadlock(api, peop
                 engine.perform(pending_id, "approve", approver, {}),
                 services.reverse(commit_id, "keputusan dibatalkan", approver),
                 services.record_payment(paying_id, "marketing", 2 * M, "TRF", finance),
-                services.record_report(
-                    paying_id, expenses={"other": 1}, revenue=0, reinvested=0, reference="r", actor=finance
-                ),
+                services.record_report(paying_id, grant_spent={}, own_spent=1, revenue=1, reference="r", actor=finance),
             )
 
         api.call(side_by_side, pending["id"], commit, paying["id"])
@@ -495,9 +620,9 @@ def paid_grant(api, people, grant, cache):
     api.call(
         services.record_report,
         app_id,
-        expenses={"raw_materials": 2_345_678, "equipment": 1 * M},
+        grant_spent={"capital": 2_345_678, "wages": 1 * M},
+        own_spent=750_000,
         revenue=4_500_000,
-        reinvested=750_000,
         reference="2020-04",
         actor=actor(people["reviewer"]),
     )
@@ -511,30 +636,44 @@ def test_funds_trail_json(api, people, paid_grant):
     assert body["totals"] == {
         "approved": 13 * M,
         "disbursed": 7 * M,
-        "spent": 3_345_678,
+        "spent": 3_345_678 + 750_000,
         "revenue": 4_500_000,
         "reinvested": 750_000,
         "unspent": 7 * M - 3_345_678,
+        "grant_spent": 3_345_678,
+        "grant_unspent": 7 * M - 3_345_678,
+        "own_spent": 750_000,
+        "own_balance": 4_500_000 - 750_000,
+        "returned": 0,
         "released": 0,
+        "by_component": {
+            "capital": {
+                "approved": 9 * M,
+                "disbursed": 5 * M,
+                "grant_spent": 2_345_678,
+                "returned": 0,
+                "unspent": 5 * M - 2_345_678,
+            },
+            "wages": {"approved": 4 * M, "disbursed": 2 * M, "grant_spent": 1 * M, "returned": 0, "unspent": 1 * M},
+        },
         "components": {
             "capital": {"approved": 9 * M, "disbursed": 5 * M},
             "wages": {"approved": 4 * M, "disbursed": 2 * M},
         },
-        "expenses": {"raw_materials": 2_345_678, "equipment": 1 * M},
     }
     entries = body["entries"]
     assert {"at", "kind", "component", "amount", "reference", "actor", "balance_after"} <= entries[0].keys()
-    assert [e["kind"] for e in entries] == [
-        "commit",
-        "commit",
-        "payment",
-        "reversal",
-        "payment",
-        "payment",
-        "report_expense",
-        "report_expense",
-        "report_revenue",
-        "report_reinvestment",
+    assert [(e["kind"], e["component"]) for e in entries] == [
+        ("commit", "capital"),
+        ("commit", "wages"),
+        ("payment", "capital"),
+        ("reversal", "capital"),
+        ("payment", "capital"),
+        ("payment", "wages"),
+        ("report_revenue", ""),
+        ("report_expense", "capital"),
+        ("report_expense", "wages"),
+        ("report_reinvestment", ""),
     ]
     assert [e["balance_after"] for e in entries] == [
         0,
@@ -543,8 +682,8 @@ def test_funds_trail_json(api, people, paid_grant):
         0,
         5 * M,
         7 * M,
+        7 * M,
         4_654_322,
-        3_654_322,
         3_654_322,
         3_654_322,
     ]

@@ -37,8 +37,10 @@ def scene(module_client) -> dict[str, Any]:
     world.accepted_report(
         app_id,
         period=period(2),
-        expenses=[{"category": "raw_materials", "amount": 1_500_000}],
-        reinvested=600_000,
+        expenses=[
+            {"category": "raw_materials", "amount": 1_500_000, "source": "grant", "component": "capital"},
+            {"category": "equipment", "amount": 600_000, "source": "sales"},
+        ],
         workers=9,
     )
     return {"world": world, "app_id": app_id, "capital": int(capital["amount"]), "wages": int(wages["amount"])}
@@ -58,7 +60,7 @@ def test_each_posting_counts_in_its_business_month(scene):
     # the refused payment and its reversal cancel out in the month of the first transfer.
     months = {
         (period(1), "disbursed"): scene["capital"] + scene["wages"],
-        (period(2), "expense"): 1_500_000,
+        (period(2), "grant_spent"): 1_500_000,
         (period(2), "revenue"): -4_000_000,
         (period(2), "reinvestment"): 600_000,
     }
@@ -73,7 +75,9 @@ def test_the_dashboard_reads_the_same_months(scene):
     months = {m["month"]: m for m in data["by_month"]}
     assert months[period(1)]["disbursed"] == scene["capital"] + scene["wages"]
     assert months[period(2)]["disbursed"] == 0  # refused and reversed
+    # Spent is the grant money spent; what the group spent of its own sales money is reinvested.
     assert (months[period(2)]["revenue"], months[period(2)]["spent"]) == (4_000_000, 1_500_000)
+    assert months[period(2)]["reinvested"] == 600_000
     assert data["money"]["disbursed"] == scene["capital"] + scene["wages"]
 
 
@@ -98,19 +102,19 @@ def test_verify_names_an_edited_activity_row(env, scene):
     assert processes.run_tkm(["verify"], env).returncode == 0
     api.call(
         db.execute,
-        "UPDATE ledger_activity SET amount = amount + 1 WHERE application_id = {} AND name = 'expense'",
+        "UPDATE ledger_activity SET amount = amount + 1 WHERE application_id = {} AND name = 'grant_spent'",
         scene["app_id"],
     )
     try:
         broken = processes.run_tkm(["verify"], env)
         assert broken.returncode == 1
         assert "BROKEN monthly activity" in broken.stdout
-        assert f"application {scene['app_id']}, {period(2)}, expense: 1500001 stored" in broken.stdout
+        assert f"application {scene['app_id']}, {period(2)}, grant_spent: 1500001 stored" in broken.stdout
         assert "ok     funds trail" in broken.stdout
     finally:
         api.call(
             db.execute,
-            "UPDATE ledger_activity SET amount = amount - 1 WHERE application_id = {} AND name = 'expense'",
+            "UPDATE ledger_activity SET amount = amount - 1 WHERE application_id = {} AND name = 'grant_spent'",
             scene["app_id"],
         )
     assert api.call(activity.verify) is None

@@ -37,9 +37,9 @@ def posted(database, module_client):
     api.call(
         services.record_report,
         app["id"],
-        expenses={"raw_materials": 1_500_000},
+        grant_spent={"capital": 1_500_000},
+        own_spent=500_000,
         revenue=2_000_000,
-        reinvested=500_000,
         reference="2020-04",
         actor=actor(reviewer),
     )

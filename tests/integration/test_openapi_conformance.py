@@ -292,8 +292,16 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
                 "period": period(0),
                 "production": [{"product": "masker", "unit": "pcs", "quantity": 500}],
                 "sales": [{"product": "masker", "quantity": 400, "revenue": 2_000_000}],
-                "expenses": [{"category": "raw_materials", "amount": 500_000}],
-                "reinvested": 0,
+                # Grant money of the component paid above, and the group's own money (reinvested is derived).
+                "expenses": [
+                    {
+                        "category": "raw_materials",
+                        "amount": 500_000,
+                        "source": "grant",
+                        "component": first["component"],
+                    },
+                    {"category": "marketing", "amount": 100_000, "source": "sales"},
+                ],
                 "workers": 8,
                 "wages_paid": 0,
                 "final": False,
@@ -311,8 +319,11 @@ def test_a_whole_journey_matches_the_document(world: World, conformance: Conform
             "period": period(0),
             "production": [{"product": "masker", "unit": "pcs", "quantity": 500}],
             "sales": [{"product": "masker", "quantity": 400, "revenue": 2_000_000}],
-            "expenses": [{"category": "raw_materials", "amount": 600_000}],
-            "reinvested": 0,
+            "expenses": [
+                {"category": "raw_materials", "amount": 600_000, "source": "grant", "component": first["component"]},
+                {"category": "marketing", "amount": 100_000, "source": "sales"},
+            ],
+            "reinvested": 100_000,
             "workers": 8,
             "wages_paid": 0,
             "final": False,

@@ -26,8 +26,11 @@ def world(module_client) -> World:
         period=period(1),
         production=[{"product": "masker", "unit": "pcs", "quantity": 4321}],
         sales=[{"product": "masker", "quantity": 4000, "revenue": 20_000_000}],
-        expenses=[{"category": "raw_materials", "amount": 3_500_000}],
-        reinvested=4_000_000,
+        # Grant money spent (the dashboard's "spent") and the group's own money spent (reinvested 4,000,000).
+        expenses=[
+            {"category": "raw_materials", "amount": 3_500_000, "source": "grant", "component": "capital"},
+            {"category": "equipment", "amount": 4_000_000, "source": "sales"},
+        ],
         workers=12,
     )
     w.to_state(w.new_application(group=w.make_group(w.applicant, name="Kelompok Kedua"))["id"], "submitted")

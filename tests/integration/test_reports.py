@@ -1,4 +1,8 @@
-"""Monthly reports: every rule is a 422 naming the field; the review cycle; postings to the funds trail."""
+"""Monthly reports: every rule is a 422 naming the field; the review cycle; postings to the funds trail.
+
+Every expense says who paid: the grant (per RAB component, up to what the group holds of it) or the group's
+own sales money (up to its earlier own money plus the month's sales); ``reinvested`` is the sales-funded part.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +31,12 @@ def report(p, **overrides):
             {"product": "masker", "quantity": 2000, "revenue": 10_000_000},
             {"product": "hand_sanitizer", "quantity": 1000, "revenue": 25_000_000},
         ],
-        "expenses": [{"category": "raw_materials", "amount": 6_000_000}, {"category": "wages", "amount": 4_000_000}],
-        "reinvested": 7_000_000,
+        # 3,000,000 of grant money (capital) and 7,000,000 of the group's own money: reinvested 7,000,000.
+        "expenses": [
+            {"category": "raw_materials", "amount": 3_000_000, "source": "grant", "component": "capital"},
+            {"category": "raw_materials", "amount": 3_000_000, "source": "sales"},
+            {"category": "wages", "amount": 4_000_000, "source": "sales"},
+        ],
         "workers": 12,
         "wages_paid": 4_000_000,
         "notes": "Pesanan dari apotek naik.",
@@ -38,11 +46,24 @@ def report(p, **overrides):
     return body
 
 
-def active_app(world, name, months=3):
+def active_app(world, name, months=3, paid=True):
+    """An active grant approved ``months`` ago; ``paid``: the tranches due on approval are paid (the group holds
+    7,000,000 of capital, 2,000,000 of product development and 1,333,333 of wages grant money, nothing of
+    marketing)."""
     group = world.make_group(world.applicant, name=name)
     app = world.to_state(world.new_application(group=group)["id"], "active")
     approve_in_the_past(world.api, app["id"], months)
+    if paid:
+        world.pay_all(app["id"])
     return app
+
+
+def totals(world, app):
+    return world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.reviewer).json()["totals"]
+
+
+def accept(world, rep):
+    return world.post(f"/api/v1/reports/{rep['id']}/actions/accept", world.reviewer, {})
 
 
 def file(world, app, body, user=None):
@@ -59,7 +80,13 @@ def test_file_review_correct_and_accept(world):
     assert r.status_code == 201, r.text
     rep = r.json()
     assert rep["status"] == "submitted" and rep["revenue"] == 35_000_000 and rep["expenses_total"] == 10_000_000
+    assert rep["reinvested"] == 7_000_000, "derived: the expense lines paid from sales"
     assert rep["reinvestment_rate"] == pytest.approx(0.2)
+    assert {(e["category"], e["source"], e["component"], e["amount"]) for e in rep["expenses"]} == {
+        ("raw_materials", "grant", "capital", 3_000_000),
+        ("raw_materials", "sales", None, 3_000_000),
+        ("wages", "sales", None, 4_000_000),
+    }
     path = f"/api/v1/reports/{rep['id']}"
 
     assert world.post(path + "/actions/accept", world.applicant, {}).status_code == 403
@@ -72,21 +99,33 @@ def test_file_review_correct_and_accept(world):
 
     corrected = report(
         period(2),
-        expenses=[{"category": "raw_materials", "amount": 6_000_000}, {"category": "wages", "amount": 4_500_000}],
+        expenses=[
+            {"category": "raw_materials", "amount": 3_000_000, "source": "grant", "component": "capital"},
+            {"category": "raw_materials", "amount": 3_000_000, "source": "sales"},
+            {"category": "wages", "amount": 4_500_000, "source": "sales"},
+        ],
     )
     r = world.client.put(path, json=corrected, headers={**world.applicant["headers"], "If-Match": '"1"'})
     assert r.status_code == 412
     r = world.client.put(path, json=corrected, headers={**world.applicant["headers"], "If-Match": '"2"'})
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["expenses_total"] == 10_500_000
+    assert r.json()["reinvested"] == 7_500_000
 
-    before = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.reviewer).json()["totals"]
+    before = totals(world, app)
     r = world.post(path + "/actions/accept", world.reviewer, {"notes": "Lengkap."})
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     assert [h["action"] for h in r.json()["history"]] == ["submit", "request_revision", "resubmit", "accept"]
-    after = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.reviewer).json()["totals"]
-    assert after["spent"] - before["spent"] == 10_500_000
+    after = totals(world, app)
+    assert after["spent"] - before["spent"] == 10_500_000, "grant money and own money spent"
+    assert after["grant_spent"] - before["grant_spent"] == 3_000_000
+    assert after["unspent"] - before["unspent"] == -3_000_000
+    assert after["by_component"]["capital"]["grant_spent"] - before["by_component"]["capital"]["grant_spent"] == (
+        3_000_000
+    )
     assert after["revenue"] - before["revenue"] == 35_000_000
-    assert after["reinvested"] - before["reinvested"] == 7_000_000
+    assert after["reinvested"] - before["reinvested"] == 7_500_000
+    assert after["own_spent"] - before["own_spent"] == 7_500_000
+    assert after["own_balance"] - before["own_balance"] == 35_000_000 - 7_500_000
     assert world.post(path + "/actions/accept", world.reviewer, {}).status_code == 409
     listed = world.get(f"/api/v1/applications/{app['id']}/reports", world.applicant).json()
     assert [x["period"] for x in listed] == [period(2)]
@@ -102,8 +141,21 @@ def test_file_review_correct_and_accept(world):
         ({"sales": [{"product": "masker", "quantity": 10, "revenue": 1000.5}]}, "sales[0].revenue"),
         ({"sales": [{"product": "masker", "quantity": 10, "revenue": -5}]}, "sales[0].revenue"),
         ({"expenses": [{"category": "holiday", "amount": 5}]}, "expenses[0].category"),
-        ({"expenses": [{"category": "other", "amount": "5"}]}, "expenses[0].amount"),
+        ({"expenses": [{"category": "other", "amount": "5", "source": "sales"}]}, "expenses[0].amount"),
+        ({"expenses": [{"category": "other", "amount": -5, "source": "sales"}]}, "expenses[0].amount"),
+        ({"expenses": [{"category": "other", "amount": 5}]}, "expenses[0].source"),
+        ({"expenses": [{"category": "other", "amount": 5, "source": "bank"}]}, "expenses[0].source"),
+        ({"expenses": [{"category": "other", "amount": 5, "source": "grant"}]}, "expenses[0].component"),
+        (
+            {"expenses": [{"category": "other", "amount": 5, "source": "grant", "component": "holiday"}]},
+            "expenses[0].component",
+        ),
+        (
+            {"expenses": [{"category": "other", "amount": 5, "source": "sales", "component": "capital"}]},
+            "expenses[0].component",
+        ),
         ({"reinvested": -1}, "reinvested"),
+        ({"reinvested": "7000000"}, "reinvested"),
         ({"workers": -2}, "workers"),
         ({"wages_paid": 1.25}, "wages_paid"),
     ],
@@ -149,13 +201,112 @@ def test_period_window_one_per_period_and_stock(world):
     assert file(world, app, enough).status_code == 201
 
 
-def test_reinvested_cannot_exceed_revenue_plus_unspent_grant(world):
-    app = active_app(world, "Kelompok Investasi")
-    totals = world.get(f"/api/v1/applications/{app['id']}/funds-trail", world.applicant).json()["totals"]
-    limit = 35_000_000 + max(0, totals["unspent"])
-    r = file(world, app, report(period(1), reinvested=limit + 1))
-    assert r.status_code == 422 and fields(r) == ["reinvested"]
-    assert file(world, app, report(period(1), reinvested=limit)).status_code == 201
+def test_grant_spending_per_component_stays_within_the_money_held(world):
+    app = active_app(world, "Kelompok Hibah")
+    held = totals(world, app)["by_component"]
+    assert held["capital"]["unspent"] == 7_000_000 and held["marketing"]["unspent"] == 0
+    assert held["wages"]["unspent"] == 1_333_333, "the first of three wage tranches"
+
+    def grant_lines(*lines):
+        return report(
+            period(3),
+            expenses=[
+                {"category": "other", "amount": 1_000, "source": "sales"},
+                *({"category": c, "amount": a, "source": "grant", "component": k} for c, k, a in lines),
+            ],
+        )
+
+    r = file(world, app, grant_lines(("equipment", "capital", 4_000_000), ("raw_materials", "capital", 3_000_001)))
+    assert r.status_code == 422 and fields(r) == ["expenses[1].amount"], "the first line of the component"
+    r = file(world, app, grant_lines(("wages", "wages", 1_333_334)))
+    assert r.status_code == 422 and fields(r) == ["expenses[1].amount"], "the later wage tranches are not paid"
+    r = file(world, app, grant_lines(("equipment", "capital", 1_000), ("marketing", "marketing", 1)))
+    assert r.status_code == 422 and fields(r) == ["expenses[2].amount"], "nothing paid for marketing yet"
+    r = file(world, app, grant_lines(("equipment", "capital", 4_000_000), ("raw_materials", "capital", 3_000_000)))
+    assert r.status_code == 201, r.text
+    assert accept(world, r.json()).status_code == 200
+    t = totals(world, app)
+    assert t["by_component"]["capital"]["unspent"] == 0 and t["grant_spent"] == 7_000_000
+    assert t["unspent"] == 2_000_000 + 1_333_333, "product development's and wages' money is still held"
+
+    r = file(world, app, report(period(2)))
+    assert r.status_code == 422 and fields(r) == ["expenses[0].amount"], "the capital money is all spent"
+    r = file(
+        world,
+        app,
+        report(
+            period(2),
+            expenses=[
+                {"category": "other", "amount": 2_000_000, "source": "grant", "component": "product_development"}
+            ],
+        ),
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_own_spending_stays_within_the_groups_own_money(world):
+    app = active_app(world, "Kelompok Mandiri", paid=False)
+    assert totals(world, app)["unspent"] == 0, "no grant money paid yet"
+
+    def spend(p, *amounts, revenue=5_000_000):
+        sales = [{"product": "masker", "quantity": 1000, "revenue": revenue}] if revenue else []
+        return report(
+            p,
+            sales=sales,
+            expenses=[{"category": "raw_materials", "amount": a, "source": "sales"} for a in amounts],
+        )
+
+    r = file(world, app, spend(period(3), 3_000_000, 2_000_001))
+    assert r.status_code == 422 and fields(r) == ["expenses[0].amount"], "more than this month's sales"
+    r = file(world, app, spend(period(3), 1, revenue=0))
+    assert r.status_code == 422 and fields(r) == ["expenses[0].amount"], "no own money at all"
+    r = file(world, app, spend(period(3), 3_000_000, 1_000_000))
+    assert r.status_code == 201, r.text
+    assert r.json()["reinvested"] == 4_000_000 and r.json()["revenue"] == 5_000_000
+    assert accept(world, r.json()).status_code == 200
+    t = totals(world, app)
+    assert t["own_balance"] == 1_000_000 and t["own_spent"] == t["reinvested"] == 4_000_000
+    assert t["grant_spent"] == 0 and t["spent"] == 4_000_000
+
+    # The earlier own money carries over: 1,000,000 left plus this month's 5,000,000.
+    r = file(world, app, spend(period(2), 6_000_001))
+    assert r.status_code == 422 and fields(r) == ["expenses[0].amount"]
+    r = file(world, app, spend(period(2), 6_000_000))
+    assert r.status_code == 201, r.text
+    assert accept(world, r.json()).status_code == 200
+    assert totals(world, app)["own_balance"] == 0
+
+
+def test_reinvested_is_derived_from_the_sales_lines(world):
+    app = active_app(world, "Kelompok Turunan")
+    r = file(world, app, report(period(3), reinvested=7_000_001))
+    assert r.status_code == 422 and fields(r) == ["reinvested"], "sent, it must be the sales-funded spending"
+    r = file(world, app, report(period(3), reinvested=10_000_000))
+    assert r.status_code == 422 and fields(r) == ["reinvested"], "grant-funded spending is not reinvestment"
+    r = file(world, app, report(period(3), reinvested=7_000_000))
+    assert r.status_code == 201 and r.json()["reinvested"] == 7_000_000
+    r = file(
+        world,
+        app,
+        report(period(2), expenses=[{"category": "other", "amount": 1, "source": "grant", "component": "capital"}]),
+    )
+    assert r.status_code == 201 and r.json()["reinvested"] == 0 and r.json()["expenses_total"] == 1
+
+
+def test_neither_pool_goes_below_zero_when_reports_are_accepted(world):
+    """Two reports filed while the money was there: the second accepted would spend money already spent."""
+    app = active_app(world, "Kelompok Dua Laporan")
+    capital = [{"category": "equipment", "amount": 5_000_000, "source": "grant", "component": "capital"}]
+    first = file(world, app, report(period(3), expenses=capital))
+    second = file(world, app, report(period(2), expenses=capital))
+    assert first.status_code == 201 and second.status_code == 201, "each fits the 7,000,000 held when filed"
+    assert accept(world, first.json()).status_code == 200
+    r = accept(world, second.json())
+    assert r.status_code == 409, r.text
+    rep = world.get(f"/api/v1/reports/{second.json()['id']}", world.reviewer).json()
+    assert rep["status"] == "submitted", "refused as a whole"
+    t = totals(world, app)
+    assert t["by_component"]["capital"]["unspent"] == 2_000_000 and t["grant_spent"] == 5_000_000
 
 
 def test_who_may_file_and_when(world):

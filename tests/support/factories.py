@@ -6,11 +6,14 @@ The bodies it sends come from ``tkm.testing.builders``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from tkm.programmes.services import today
 from tkm.testing.builders import PATHS, REQUIRED_KINDS, RUBRIC_SCORES, budget, members, plan, programme_body
 from tkm.testing.samples import PDF_BYTES
+
+_ntpn = itertools.count(int(dt.datetime.now(dt.UTC).timestamp()) * 1000)
 
 
 class World:
@@ -134,21 +137,40 @@ class World:
         return self.app(app_id)
 
     def prepare_completion(self, app_id: int) -> None:
-        """Everything `complete` needs: reports for two months (the last one final) accepted, every tranche paid."""
+        """Everything `complete` needs: reports for two months (the last one final) accepted, every tranche
+        paid, and the grant money left unspent deposited back to the treasury."""
         from tkm.testing.time_travel import approve_in_the_past, period
 
         approve_in_the_past(self.api, app_id, 1)
         for n, final in ((1, False), (0, True)):
             self.accepted_report(app_id, period=period(n), final=final)
         self.pay_all(app_id)
+        unspent = self.get(f"/api/v1/applications/{app_id}/funds-trail", self.finance).json()["totals"]["unspent"]
+        if unspent:
+            self.return_unspent(app_id, unspent)
+
+    def return_unspent(self, app_id: int, amount: int, **fields: Any) -> dict[str, Any]:
+        """Record the group's deposit of ``amount`` to the treasury (finance), with a proof of deposit uploaded."""
+        proof = self.upload(app_id, "receipt", filename="bukti-setor.pdf")
+        assert proof.status_code == 201, proof.text
+        body = {
+            "amount": amount,
+            "deposited_on": today().isoformat(),
+            "ntpn": f"{next(_ntpn):016d}",
+            "attachment_id": proof.json()["id"],
+            "notes": "Sisa dana bantuan disetor ke kas negara.",
+            **fields,
+        }
+        r = self.post(f"/api/v1/applications/{app_id}/returns", self.finance, body)
+        assert r.status_code == 201, r.text
+        return r.json()
 
     def accepted_report(self, app_id: int, **fields: Any) -> dict[str, Any]:
         """File a monthly report (masks, unless ``fields`` say otherwise) and have the reviewer accept it."""
         body = {
             "production": [{"product": "masker", "unit": "pcs", "quantity": 1000}],
             "sales": [{"product": "masker", "quantity": 800, "revenue": 4_000_000}],
-            "expenses": [{"category": "raw_materials", "amount": 1_000_000}],
-            "reinvested": 500_000,
+            "expenses": [{"category": "raw_materials", "amount": 500_000, "source": "sales"}],
             "workers": 10,
             "wages_paid": 0,
             "final": False,

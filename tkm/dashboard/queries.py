@@ -81,11 +81,12 @@ def _activity_sum(account: str, sign: str = "") -> str:
 
 
 def _activity_sums() -> str:
-    """The four money figures from ``ledger_activity`` (revenue is credit-normal: its sign is flipped)."""
+    """The four money figures from ``ledger_activity`` (revenue is credit-normal: its sign is flipped); spent is
+    grant money spent, reinvested the group's own (sales) money spent."""
     return (
-        f"{_activity_sum('disbursed')} AS disbursed, {_activity_sum('expense')} AS spent, "
+        f"{_activity_sum('disbursed')} AS disbursed, {_activity_sum('grant_spent')} AS spent, "
         f"{_activity_sum('revenue', '-')} AS revenue, {_activity_sum('reinvestment')} AS reinvested, "
-        f"{_activity_sum(RELEASED, '-')} AS released"
+        f"{_activity_sum(RELEASED, '-')} AS released, {_activity_sum('returned')} AS returned"
     )
 
 

@@ -19,6 +19,8 @@ class MoneyOut(Out):
     unspent: int
     #: approved money that went back to the programme (terminated or completed grants)
     released: int
+    #: grant money groups deposited back to the state treasury
+    returned: int
 
 
 class ProductOut(Out):
@@ -37,6 +39,7 @@ class PlaceFigures(Out):
     revenue: int
     reinvested: int
     released: int
+    returned: int
     workers: int
     reinvestment_rate: float | None
 

@@ -5,10 +5,13 @@ What counts:
 - **applications by status**: every application in scope, by its current state;
 - **approved**: ``approved_total`` of applications that were approved (whatever their state now);
 - **disbursed, spent, revenue, reinvested**: balances of the funds trail (the ledger), so reversals
-  net out; spent, revenue and reinvestment are posted when a report is accepted;
+  net out; posted when a report is accepted: spent is the *grant* money groups spent (never more than
+  was disbursed to them), reinvested what they spent of their own sales money, revenue their sales;
 - **released**: approved money that will not be paid and went back to the programme's available money
   (the unpaid commitments of terminated grants, what a completed grant left committed); ``approved``
   keeps what the decrees approved, so the money still approved is approved − released;
+- **returned**: grant money groups deposited back to the state treasury; unspent = disbursed − spent −
+  returned;
 - **products**: units produced and sold in accepted reports, per product (the unit of production
   as reported; a product reported in two units shows one row per unit, sales on the first);
 - **workers**: people employed *now* — for each application its latest accepted report's
@@ -40,9 +43,9 @@ from tkm.dashboard.queries import Scope
 from tkm.dashboard.quotas import quota_figures
 from tkm.programmes.tables import Programme
 
-MONEY = ("approved", "disbursed", "spent", "released")
+MONEY = ("approved", "disbursed", "spent", "released", "returned")
 ACTIVITY = ("disbursed", "spent", "revenue", "reinvested")
-PLACE_FIGURES = ("applications", "groups", "approved", *ACTIVITY, "released", "workers")
+PLACE_FIGURES = ("applications", "groups", "approved", *ACTIVITY, "released", "returned", "workers")
 MONTH_FIGURES = (*ACTIVITY, "produced", "sold", "workers")
 MAX_PARAM = 60
 #: What a programme code may look like (a NUL byte would reach PostgreSQL as an error, not a miss).
@@ -182,7 +185,8 @@ async def dashboard(user: CurrentUser, programme: str | None = None, region: str
         "applications_by_status": {r["status"]: int(r["n"]) for r in statuses},
         "applications": totals["applications"],
         "groups_funded": totals["groups"],
-        "money": {name: totals[name] for name in MONEY} | {"unspent": totals["disbursed"] - totals["spent"]},
+        "money": {name: totals[name] for name in MONEY}
+        | {"unspent": totals["disbursed"] - totals["spent"] - totals["returned"]},
         "revenue": totals["revenue"],
         "reinvested": totals["reinvested"],
         "reinvestment_rate": reinvestment_rate(totals["reinvested"], totals["revenue"]),

@@ -91,6 +91,8 @@ LANJUTAN_TARGETS = {1: "field_verified", 2: "submitted"}
 #: Which part of the standard path (tkm.testing.builders.PATHS) the demo walks by actions: a granted group's
 #: grant is run by run_grant() from the approval on, and a withdrawn one was submitted first.
 GRANTED = ("active", "suspended", "completed", "terminated")
+#: What a group buys with each component's grant money (the expense category of that spending).
+GRANT_CATEGORY = {"capital": "equipment", "wages": "wages", "product_development": "other", "marketing": "marketing"}
 
 
 def demo_path(target: str) -> list[str]:
@@ -329,6 +331,8 @@ class Demo:
     async def report(
         self, leader: CurrentUser, application_id: int, period: str, month: int, index: int, final: bool
     ) -> None:
+        from tkm.ledger import services as ledger
+        from tkm.programmes.schemas import COMPONENTS
         from tkm.reports import services
         from tkm.reports.schemas import ExpenseLine, ProductionLine, ReportIn, SaleLine
 
@@ -341,20 +345,24 @@ class Demo:
             production.append(ProductionLine(product=product, unit=unit, quantity=made))
             sales.append(SaleLine(product=product, quantity=sold, revenue=sold * price))
             revenue += sold * price
+        # Grant money is spent by RAB component, out of what was paid for it (all of it in the final report);
+        # raw materials and promotion come from the group's own sales money (its reinvestment).
+        held = (await ledger.pools(application_id))["grant"]
+        share = 100 if final else (60 if month == 0 else 40)
         expenses = [
-            ExpenseLine(category="raw_materials", amount=revenue * 35 // 100),
-            ExpenseLine(category="wages", amount=1_500_000),
-            ExpenseLine(category="marketing", amount=250_000),
-            ExpenseLine(category="other", amount=150_000),
+            ExpenseLine(category=GRANT_CATEGORY[c], amount=held[c] * share // 100, source="grant", component=c)
+            for c in COMPONENTS
+            if held.get(c, 0) * share // 100
         ]
-        if month == 0:
-            expenses.append(ExpenseLine(category="equipment", amount=4_500_000))
+        expenses += [
+            ExpenseLine(category="raw_materials", amount=revenue * 30 // 100, source="sales"),
+            ExpenseLine(category="marketing", amount=revenue * 5 // 100, source="sales"),
+        ]
         data = ReportIn(
             period=period,
             production=production,
             sales=sales,
             expenses=expenses,
-            reinvested=revenue * 20 // 100,
             workers=10 + month,
             wages_paid=1_500_000,
             notes="Permintaan masker dari puskesmas dan sekolah naik." if month else "Bulan pertama produksi.",

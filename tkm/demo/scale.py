@@ -33,6 +33,8 @@ PROGRAMME = "TKM-PEMULA-SKALA"
 BATCH = 1000
 LEADER_EMAIL = "ketua.skala@kelompok.tkm.test"
 CENTRE_CODES = ("BLK-PADANG", "UPTD-BLK-BANYUMAS", "BLKK-NURUL-HUDA-AGAM")
+#: What a group buys with each component's grant money (the expense category of that spending).
+GRANT_CATEGORY = {"capital": "equipment", "wages": "wages", "product_development": "other", "marketing": "marketing"}
 PRODUCTS = {"masker": ("pcs", 4000, 5_000), "hand_sanitizer": ("liter", 300, 35_000), "sabun": ("batang", 1500, 8_000)}
 WORDS_A = ["Maju", "Sejahtera", "Bersama", "Mandiri", "Berkah", "Harapan", "Sinar", "Karya", "Bina", "Makmur"]
 WORDS_B = ["Jaya", "Abadi", "Sentosa", "Lestari", "Usaha", "Bahagia", "Sehati", "Mulia", "Indah", "Utama"]
@@ -259,7 +261,7 @@ COLUMNS = {
     ),
     "report_production": ("report", "product", "unit", "quantity"),
     "report_sales": ("report", "product", "quantity", "revenue"),
-    "report_expenses": ("report", "category", "amount"),
+    "report_expenses": ("report", "category", "source", "component", "amount"),
     "ledger_accounts": ("id", "code", "owner_kind", "owner_id", "name", "component", "created_at"),
     "ledger_transactions": (
         "id", "kind", "application", "programme", "component", "reference", "memo", "reverses", "actor_id", "actor",
@@ -422,13 +424,16 @@ def _build_group(
             continue
         paid_by_reports.setdefault(when, []).append((t, ref))
 
+    held: dict[str, int] = {}  # grant money the group holds, per component
+
     def pay(k: int) -> None:
         for t, ref in paid_by_reports.get(k, []):
             paid_on = min(today(), (local_approval + dt.timedelta(days=7 + 30 * k)).date())
             at = min(ctx.now, dt.datetime.combine(paid_on, dt.time(10, 0), tzinfo=JAKARTA).astimezone(dt.UTC))
             txn_id = next_id()
             transfer = f"BRI{paid_on:%Y%m%d}{txn_id:07d}"
-            legs = payment_legs(app_id, group_id, t.component, t.amount)
+            legs = payment_legs(app_id, t.component, t.amount)
+            held[t.component] = held.get(t.component, 0) + t.amount
             ledger.post(
                 Posting(Kind.payment, legs, app_id, ctx.programme_id, component=t.component, reference=transfer),
                 txn_id,
@@ -454,16 +459,25 @@ def _build_group(
             rows.production.append((report_id, product, unit, made))
             rows.sales.append((report_id, product, sold, sold * price))
             revenue += sold * price
-        expenses = {"raw_materials": revenue * 35 // 100, "wages": 1_500_000, "marketing": 250_000, "other": 100_000}
-        if k == 0:
-            expenses["equipment"] = 4_000_000
-        for category, amount in expenses.items():
-            rows.expenses.append((report_id, category, amount))
-        reinvested = revenue * rng.randrange(10, 31) // 100
+        # Grant money is spent per component out of what was paid for it (all in a completed grant's last
+        # report); raw materials and promotion come from the group's own sales money.
+        last = status == "completed" and k == reports - 1
+        grant: dict[str, int] = {}
+        for component in list(held):
+            amount = held[component] if last else held[component] * rng.randrange(40, 81) // 100
+            if amount:
+                grant[component] = amount
+                held[component] -= amount
+                rows.expenses.append((report_id, GRANT_CATEGORY[component], "grant", component, amount))
+        own_lines = {"raw_materials": revenue * 30 // 100, "marketing": revenue * rng.randrange(2, 8) // 100}
+        for category, amount in own_lines.items():
+            if amount:
+                rows.expenses.append((report_id, category, "sales", "", amount))
+        reinvested = sum(own_lines.values())
         reviewed_on = min(ctx.now, dt.datetime.combine(first_day, dt.time(9), tzinfo=JAKARTA) + dt.timedelta(days=38))
         reviewed_at = max(reviewed_on.astimezone(dt.UTC), approved_at)
         txn_id = next_id()
-        legs = report_legs(group_id, expenses, revenue, reinvested)
+        legs = report_legs(app_id, grant, revenue, reinvested)
         ledger.post(
             Posting(Kind.report, legs, app_id, ctx.programme_id, reference=f"LAP-{app_id}-{period}"),
             txn_id,
@@ -473,7 +487,7 @@ def _build_group(
         final = status == "completed" and k == reports - 1
         rows.reports.append(
             (
-                report_id, app_id, period, "accepted", final, revenue, sum(expenses.values()), reinvested,
+                report_id, app_id, period, "accepted", final, revenue, sum(grant.values()) + reinvested, reinvested,
                 10 + k, 1_500_000, "", "Sesuai bukti.", 2, ctx.leader.id, reviewed_at, ctx.reviewer.id, reviewed_at,
                 txn_id,
             )

@@ -30,7 +30,19 @@ from tkm.programmes.tables import Programme, TrainingCentre
 from tkm.workflow import history, loader
 
 #: The funds trail's totals (API.md: Funds trail).
-TRAIL_TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent", "released")
+TRAIL_TOTALS = (
+    "approved",
+    "disbursed",
+    "spent",
+    "revenue",
+    "reinvested",
+    "unspent",
+    "grant_spent",
+    "returned",
+    "own_spent",
+    "own_balance",
+    "released",
+)
 
 
 def _loads(value: Any) -> Any:
@@ -251,12 +263,24 @@ async def build(
     if kind == "rejection_letter":
         earlier = _latest(part, "not_recommend")
         part["review_reasons"] = earlier["notes"] if earlier else ""
-    if kind in ("payment_order", "handover_record", "funds_trail"):
+    if kind in ("payment_order", "handover_record", "funds_trail", "return_receipt"):
         part["decree"] = await decree_of(application_id)
     if kind == "payment_order":
         part["tranche"] = _tranche(data, paid=False)
     elif kind == "handover_record":
         part["tranche"] = _tranche(data, paid=True)
+    elif kind == "return_receipt":
+        deposit = data["return"] if "return" in data else data
+        part["deposit"] = {
+            "amount": int(deposit["amount"]),
+            "deposited_on": str(deposit["deposited_on"]),
+            "ntpn": str(deposit["ntpn"]),
+            "notes": str(deposit.get("notes") or ""),
+            "parts": [
+                {"component": c, "label": component_label(c), "amount": int(a)}
+                for c, a in (deposit.get("by_component") or {}).items()
+            ],
+        }
     elif kind == "funds_trail":
         part["entries"] = [
             {

@@ -31,6 +31,12 @@ KINDS: dict[str, Kind] = {
         Kind("payment_order", "SPM", "Surat Perintah Membayar", N_("Payment order")),
         Kind("handover_record", "BAST", "Berita Acara Serah Terima Bantuan", N_("Handover record")),
         Kind("funds_trail", "JD", "Laporan Jejak Dana Bantuan", N_("Funds trail")),
+        Kind(
+            "return_receipt",
+            "STS",
+            "Tanda Terima Setoran Sisa Dana Bantuan ke Kas Negara",
+            N_("Receipt of a deposit to the state treasury"),
+        ),
         Kind("programme_summary", "REKAP", "Rekapitulasi Program", N_("Programme summary"), per_application=False),
     )
 }

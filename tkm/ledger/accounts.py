@@ -4,20 +4,28 @@ Balances are signed: **balance = debits − credits**. An entry's ``amount`` is
 positive for a debit and negative for a credit, so a transaction balances when
 its amounts sum to zero, and an account's balance is the sum of its amounts.
 
+A grant has **two pools that never mix**: the grant money the group received
+(per RAB component) and the group's own money (its sales revenue). Neither may
+go below zero: a report that spends more grant money on a component than was
+paid for it, or more own money than the group has, is refused, and the ledger
+refuses any posting that would take a pool below zero (``NON_NEGATIVE``).
+
 Programme (``prog:{programme_id}:…``)
     ``appropriation``   credit-normal: minus the programme's budget_ceiling once funded.
     ``available``       debit-normal: ceiling not yet committed; never below zero.
 
-Application (``app:{application_id}:…:{component}``, component = capital | wages | product_development | marketing)
-    ``committed``       debit-normal: approved but not yet paid; never below zero (so disbursed ≤ approved).
-    ``disbursed``       debit-normal: paid to the group.
-
-Group (``grp:{group_id}:…``)
-    ``cash``            debit-normal: money the group holds (grant received + revenue − spending − reinvestment).
-    ``grant_received``  credit-normal: grant money received.
-    ``expense:{category}``  debit-normal, category = raw_materials | equipment | wages | marketing | other.
+Application (``app:{application_id}:…[:{component}]``, component = capital | wages | product_development | marketing)
+    ``committed``       debit-normal, per component: approved but not yet paid; never below zero (disbursed ≤ approved).
+    ``disbursed``       debit-normal, per component: paid to the group.
+    ``grant_cash``      debit-normal, per component: grant money the group holds (disbursed − grant spent −
+                        returned); never below zero (grant spent ≤ disbursed, per component).
+    ``grant_received``  credit-normal, per component: the counterpart of grant_cash for payments.
+    ``grant_spent``     debit-normal, per component: grant money the group reported spending.
+    ``returned``        debit-normal, per component: unspent grant money deposited back to the state treasury.
+    ``own_cash``        debit-normal: the group's own money from sales (revenue − sales-funded spending);
+                        never below zero.
     ``revenue``         credit-normal: sales revenue reported.
-    ``reinvestment``    debit-normal: revenue put back into the business.
+    ``reinvestment``    debit-normal: sales revenue spent on the business (sales-funded spending).
 
 Postings (Dr = debit, Cr = credit):
 
@@ -25,9 +33,11 @@ Postings (Dr = debit, Cr = credit):
 funding        Dr prog:available / Cr prog:appropriation (budget_ceiling, on first use; a later
                change of the ceiling posts the difference)
 commit         per component: Dr app:committed:{c} / Cr prog:available
-payment        Dr app:disbursed:{c} / Cr app:committed:{c}, and Dr grp:cash / Cr grp:grant_received
-report         Dr grp:expense:{cat} / Cr grp:cash; Dr grp:cash / Cr grp:revenue;
-               Dr grp:reinvestment / Cr grp:cash
+payment        Dr app:disbursed:{c} / Cr app:committed:{c}, and Dr app:grant_cash:{c} / Cr app:grant_received:{c}
+report         revenue: Dr app:own_cash / Cr app:revenue; per component of grant-funded spending:
+               Dr app:grant_spent:{c} / Cr app:grant_cash:{c}; sales-funded spending:
+               Dr app:reinvestment / Cr app:own_cash
+return         per component: Dr app:returned:{c} / Cr app:grant_cash:{c} (a deposit to the treasury, NTPN)
 release        per component: Dr prog:available / Cr app:committed:{c} (what is still committed and
                will not be paid: a terminated grant's unpaid tranches, a completed grant's remainder;
                the money goes back to the programme; a release is final and is not reversed)
@@ -36,8 +46,10 @@ reversal       every entry of the original with its sign flipped (a failed bank 
 =============  ===================================================================================
 
 Derived figures for an application: approved = committed + disbursed (the money still approved: what was
-paid plus what may still be paid), released = what release postings took off committed, so the amount of
-the approval decree is approved + released; spent = Σ expense, unspent = disbursed − spent.
+paid plus what may still be paid); released = what release postings took off committed, so the amount of
+the approval decree is approved + released; grant spent = Σ grant_spent; unspent (grant) = Σ grant_cash =
+disbursed − grant spent − returned ≥ 0; own balance = own_cash = revenue − reinvested ≥ 0; spent = grant
+spent + own spent (own spent = reinvested).
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from tkm.programmes.schemas import COMPONENTS
 
@@ -58,12 +71,18 @@ class Kind(StrEnum):
     commit = "commit"
     payment = "payment"
     report = "report"
+    #: Unspent grant money deposited back to the state treasury.
+    deposit = "return"
     reversal = "reversal"
     release = "release"
 
 
-#: Account names whose balance may never go below zero (checked after every posting).
-NON_NEGATIVE = frozenset({"available", "committed", "disbursed"})
+#: Where money for a reported expense came from.
+SOURCES = ("grant", "sales")
+
+#: Account names whose balance may never go below zero (checked after every posting): the programme's
+#: available budget, what is committed and paid per component, and both pools of a grant.
+NON_NEGATIVE = frozenset({"available", "committed", "disbursed", "grant_cash", "own_cash"})
 
 OWNER_PREFIX = {"programme": "prog", "application": "app", "group": "grp"}
 
@@ -120,28 +139,40 @@ def commit_legs(programme_id: int, application_id: int, budget: dict[str, int]) 
     return legs
 
 
-def payment_legs(application_id: int, group_id: int, component: str, amount: int) -> list[Leg]:
+def payment_legs(application_id: int, component: str, amount: int) -> list[Leg]:
     return [
         (application_account(application_id, "disbursed", component), amount),
         (application_account(application_id, "committed", component), -amount),
-        (group_account(group_id, "cash"), amount),
-        (group_account(group_id, "grant_received"), -amount),
+        (application_account(application_id, "grant_cash", component), amount),
+        (application_account(application_id, "grant_received", component), -amount),
     ]
 
 
-def report_legs(group_id: int, expenses: dict[str, int], revenue: int, reinvested: int) -> list[Leg]:
+def report_legs(application_id: int, grant_spent: dict[str, int], revenue: int, own_spent: int) -> list[Leg]:
+    """An accepted report: its revenue into the group's own money, grant-funded spending out of each
+    component's grant money, and sales-funded spending (reinvestment) out of the own money."""
     legs: list[Leg] = []
-    for category in sorted(expenses, key=EXPENSE_CATEGORIES.index):
-        amount = expenses[category]
-        if amount:
-            legs.append((group_account(group_id, "expense", category), amount))
-            legs.append((group_account(group_id, "cash"), -amount))
     if revenue:
-        legs.append((group_account(group_id, "cash"), revenue))
-        legs.append((group_account(group_id, "revenue"), -revenue))
-    if reinvested:
-        legs.append((group_account(group_id, "reinvestment"), reinvested))
-        legs.append((group_account(group_id, "cash"), -reinvested))
+        legs.append((application_account(application_id, "own_cash", ""), revenue))
+        legs.append((application_account(application_id, "revenue", ""), -revenue))
+    for component in sorted(grant_spent, key=_component_order):
+        amount = grant_spent[component]
+        if amount:
+            legs.append((application_account(application_id, "grant_spent", component), amount))
+            legs.append((application_account(application_id, "grant_cash", component), -amount))
+    if own_spent:
+        legs.append((application_account(application_id, "reinvestment", ""), own_spent))
+        legs.append((application_account(application_id, "own_cash", ""), -own_spent))
+    return legs
+
+
+def return_legs(application_id: int, amounts: dict[str, int]) -> list[Leg]:
+    """A deposit of unspent grant money to the state treasury, per component."""
+    legs: list[Leg] = []
+    for component in sorted(amounts, key=_component_order):
+        if amounts[component]:
+            legs.append((application_account(application_id, "returned", component), amounts[component]))
+            legs.append((application_account(application_id, "grant_cash", component), -amounts[component]))
     return legs
 
 
@@ -172,27 +203,33 @@ LINE_ACCOUNTS = {
     Kind.commit: frozenset({"committed"}),
     Kind.payment: frozenset({"disbursed"}),
     Kind.release: frozenset({"committed"}),
-    Kind.report: frozenset({"expense", "revenue", "reinvestment"}),
+    Kind.report: frozenset({"grant_spent", "revenue", "reinvestment"}),
+    Kind.deposit: frozenset({"returned"}),
 }
-TRAIL_ACCOUNTS = ("committed", "disbursed", "expense", "revenue", "reinvestment")
-_REPORT_LINE_KIND = {"expense": "report_expense", "revenue": "report_revenue", "reinvestment": "report_reinvestment"}
+TRAIL_ACCOUNTS = ("committed", "disbursed", "grant_spent", "revenue", "reinvestment", "returned")
+_REPORT_LINE_KIND = {
+    "grant_spent": "report_expense",
+    "revenue": "report_revenue",
+    "reinvestment": "report_reinvestment",
+}
 
 
 @dataclass(frozen=True)
 class TrailLine:
     kind: str
     amount: int
-    #: Change of the group's unspent grant money (disbursed − spent) caused by this line.
+    #: Change of the group's unspent grant money (disbursed − grant spent − returned) caused by this line.
     unspent_delta: int
 
 
 def trail_line(txn_kind: str, account_name: str, amount: int, reversed_kind: str | None = None) -> TrailLine | None:
     """How one entry reads in a funds trail, or None when it is only the counterpart of a line.
 
-    Amounts read positive for what happened (a commitment, a payment, an expense, revenue, reinvestment) and
-    negative when a reversal undoes it. ``balance_after`` is the running sum of ``unspent_delta``: grant money
-    paid to the group minus what the group reported spending. ``reversed_kind`` is the kind of the transaction
-    a reversal undoes.
+    Amounts read positive for what happened (a commitment, a payment, grant-funded spending, revenue,
+    sales-funded spending, a return to the treasury) and negative when a reversal undoes it.
+    ``balance_after`` is the running sum of ``unspent_delta``: grant money paid to the group minus what it
+    spent of it and returned, so it never goes below zero. ``reversed_kind`` is the kind of the transaction a
+    reversal undoes.
     """
     subject = reversed_kind if txn_kind == Kind.reversal else txn_kind
     if account_name not in LINE_ACCOUNTS.get(subject, ()):  # type: ignore[call-overload]
@@ -203,12 +240,7 @@ def trail_line(txn_kind: str, account_name: str, amount: int, reversed_kind: str
         kind = _REPORT_LINE_KIND[account_name]
     else:
         kind = str(txn_kind)
-    if account_name == "disbursed":
-        delta = amount
-    elif account_name == "expense":
-        delta = -amount
-    else:
-        delta = 0
+    delta = amount if account_name == "disbursed" else -amount if account_name in ("grant_spent", "returned") else 0
     return TrailLine(kind, shown, delta)
 
 
@@ -217,45 +249,61 @@ def trail_line(txn_kind: str, account_name: str, amount: int, reversed_kind: str
 RELEASED = "released"
 
 
-def summarise(balances: Iterable[tuple[str, str, int]]) -> dict[str, object]:
+def summarise(balances: Iterable[tuple[str, str, int]]) -> dict[str, Any]:
     """Totals of an application from its account balances ``(name, component, balance)``.
 
-    A row named ``released`` (``RELEASED``) carries what release postings took off committed; it adds
-    ``released`` and leaves ``approved`` (committed + disbursed) the money still approved.
+    ``unspent`` is the grant money the group still holds (= ``grant_unspent``, never below zero);
+    ``spent`` is everything it reported spending, from the grant and from its own money. A row named
+    ``released`` (``RELEASED``) carries what release postings took off committed; it adds ``released`` and
+    leaves ``approved`` (committed + disbursed) the money still approved.
     """
-    approved: dict[str, int] = {}
-    disbursed: dict[str, int] = {}
-    expenses: dict[str, int] = {}
-    revenue = reinvested = released = 0
+    per: dict[str, dict[str, int]] = {}
+    single: dict[str, int] = {}
+    released = 0
     for name, component, balance in balances:
         if name == RELEASED:
             released -= balance
-        elif name == "committed":
-            approved[component] = approved.get(component, 0) + balance
-        elif name == "disbursed":
-            approved[component] = approved.get(component, 0) + balance
-            disbursed[component] = disbursed.get(component, 0) + balance
-        elif name == "expense":
-            expenses[component] = expenses.get(component, 0) + balance
-        elif name == "revenue":
-            revenue -= balance
-        elif name == "reinvestment":
-            reinvested += balance
-    components = {
-        c: {"approved": approved.get(c, 0), "disbursed": disbursed.get(c, 0)}
-        for c in sorted(set(approved) | set(disbursed), key=_component_order)
-        if approved.get(c, 0) or disbursed.get(c, 0)
+        elif component:
+            per.setdefault(name, {})
+            per[name][component] = per[name].get(component, 0) + balance
+        else:
+            single[name] = single.get(name, 0) + balance
+
+    def by(name: str, component: str) -> int:
+        return per.get(name, {}).get(component, 0)
+
+    components = sorted({c for name in ("committed", "disbursed") for c in per.get(name, {})}, key=_component_order)
+    by_component = {
+        c: {
+            "approved": by("committed", c) + by("disbursed", c),
+            "disbursed": by("disbursed", c),
+            "grant_spent": by("grant_spent", c),
+            "returned": by("returned", c),
+            "unspent": by("grant_cash", c),
+        }
+        for c in components
+        if by("committed", c) or by("disbursed", c)
     }
-    total_disbursed = sum(disbursed.values())
-    spent = sum(expenses.values())
+    disbursed = sum(per.get("disbursed", {}).values())
+    grant_spent = sum(per.get("grant_spent", {}).values())
+    returned = sum(per.get("returned", {}).values())
+    unspent = sum(per.get("grant_cash", {}).values())
+    revenue = -single.get("revenue", 0)
+    own_spent = single.get("reinvestment", 0)
     return {
-        "approved": sum(approved.values()),
-        "disbursed": total_disbursed,
-        "spent": spent,
+        "approved": sum(per.get("committed", {}).values()) + disbursed,
+        "disbursed": disbursed,
+        "spent": grant_spent + own_spent,
         "revenue": revenue,
-        "reinvested": reinvested,
-        "unspent": total_disbursed - spent,
+        "reinvested": own_spent,
+        "unspent": unspent,
+        "grant_spent": grant_spent,
+        "grant_unspent": unspent,
+        "own_spent": own_spent,
+        "own_balance": single.get("own_cash", 0),
+        "returned": returned,
         "released": released,
-        "components": components,
-        "expenses": {c: v for c, v in sorted(expenses.items(), key=lambda kv: EXPENSE_CATEGORIES.index(kv[0])) if v},
+        "by_component": by_component,
+        # Kept for readers of the old shape: approved and disbursed per component.
+        "components": {c: {"approved": v["approved"], "disbursed": v["disbursed"]} for c, v in by_component.items()},
     }

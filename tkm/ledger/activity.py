@@ -1,4 +1,5 @@
-"""Monthly activity per application: money disbursed, spent, earned and reinvested, kept beside the ledger.
+"""Monthly activity per application: money disbursed, grant money spent, earned, reinvested and returned,
+kept beside the ledger.
 
 The dashboard and the programme summary add these figures over thousands of grants; summing the
 entries themselves on every request costs a scan of the whole ledger. ``ledger_activity`` holds one
@@ -24,8 +25,9 @@ from typing import Any
 from tkm.core import db
 from tkm.programmes.services import JAKARTA
 
-#: The accounts whose monthly sums are programme figures (revenue is credit-normal: its sums are negative).
-ACTIVITY_ACCOUNTS = ("disbursed", "expense", "revenue", "reinvestment")
+#: The accounts whose monthly sums are programme figures (revenue is credit-normal: its sums are negative):
+#: paid out, grant money spent, sales revenue, sales money spent (reinvested), grant money returned.
+ACTIVITY_ACCOUNTS = ("disbursed", "grant_spent", "revenue", "reinvestment", "returned")
 #: The ``month`` of the rows that hold an application's all-time sums: figures per region or training centre
 #: then add one row per application and account instead of one per month.
 TOTAL = "total"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -14,13 +14,18 @@ from tkm.auth.guards import provide_user
 from tkm.auth.roles import CurrentUser
 from tkm.core import cells
 from tkm.core.openapi import downloads
+from tkm.core.params import IdempotencyKey, optional_json_object
 from tkm.core.schemas import Out, out
 from tkm.documents.schemas import DocumentOut
-from tkm.ledger import exports, services
+from tkm.ledger import exports, returns, services
 
 
 class TrailLineOut(Out):
+    #: The day the money moved (YYYY-MM-DD): a transfer's date, the last day of a report's period, a deposit's
+    #: date; a reversal carries the day of what it undoes.
     at: str
+    #: When the entry was recorded (timestamp with offset).
+    recorded_at: str
     kind: str
     component: str
     amount: int
@@ -37,17 +42,37 @@ class ComponentTotalsOut(Out):
     disbursed: int
 
 
+class ComponentPoolOut(Out):
+    approved: int
+    disbursed: int
+    #: Grant money of this component the group reported spending (never more than disbursed).
+    grant_spent: int
+    #: Grant money of this component deposited back to the state treasury.
+    returned: int
+    #: Grant money of this component the group still holds (never below zero).
+    unspent: int
+
+
 class TotalsOut(Out):
     approved: int
     disbursed: int
+    #: Everything the group reported spending: grant_spent + own_spent.
     spent: int
     revenue: int
+    #: Sales money the group spent on the business (= own_spent).
     reinvested: int
+    #: Grant money the group still holds: disbursed − grant_spent − returned (= grant_unspent, never below zero).
     unspent: int
     #: approved money given back to the programme (not paid: a terminated grant, a completed grant's remainder)
     released: int
+    grant_spent: int
+    grant_unspent: int
+    own_spent: int
+    #: The group's own money: revenue − own_spent (never below zero).
+    own_balance: int
+    returned: int
+    by_component: dict[str, ComponentPoolOut]
     components: dict[str, ComponentTotalsOut]
-    expenses: dict[str, int]
 
 
 class FundsTrailOut(Out):
@@ -60,20 +85,26 @@ DESCRIPTION = """\
 Every movement of this application's money, oldest first. Entries are never edited or deleted;
 a correction is a `reversal` line (with `reverses` = the transaction it undoes and a negative amount).
 
-Line kinds: `commit` (approved budget, per component), `payment` (paid to the group, per component),
-`report_expense` (by category), `report_revenue`, `report_reinvestment`, `reversal`, `release` (what was
-still committed goes back to the programme; the amount reads positive, per component).
+A grant has two pools that never mix: the grant money paid to the group (per RAB component) and the
+group's own money from its sales. Line kinds: `commit` (approved budget, per component), `payment` (paid
+to the group, per component), `report_expense` (grant money spent, per component), `report_revenue`
+(sales), `report_reinvestment` (the group's own sales money spent on the business), `return` (grant money
+deposited back to the treasury), `release` (what was still committed goes back to the programme; the
+amount reads positive, per component), `reversal`.
 
 `amount` is integer rupiah, positive for what happened and negative when a reversal undoes it.
 
-**`balance_after`** is the group's unspent grant money after the line: everything paid to the group so far
-minus everything it reported spending (payments add, expenses subtract, reversals undo; commitments,
-revenue and reinvestment leave it unchanged). The last line's `balance_after` equals `totals.unspent`.
+**`balance_after`** is the grant money the group still holds after the line: everything paid to it so far
+minus what it spent of it and returned (payments add, grant spending and returns subtract, reversals undo;
+commitments, sales and sales-funded spending leave it unchanged). It never goes below zero, and the last
+line's `balance_after` equals `totals.unspent`.
 
-`totals`: `approved`, `disbursed`, `spent`, `revenue`, `reinvested`, `unspent` (= disbursed − spent),
-`released` (given back to the programme; `approved` = committed + disbursed is what stays approved, so the
-decree's amount is `approved` + `released`), plus `components` (`approved`/`disbursed` per component) and
-`expenses` (per category).
+`totals`: `approved`, `disbursed`, `spent` (grant + own spending), `revenue`, `reinvested` (= `own_spent`),
+`unspent` (= `grant_unspent` = disbursed − grant_spent − returned), `grant_spent`, `own_spent`,
+`own_balance` (= revenue − own_spent), `returned`, `released` (given back to the programme; `approved` =
+committed + disbursed is what stays approved, so the decree's amount is `approved` + `released`), and
+`by_component` (`approved`, `disbursed`,
+`grant_spent`, `returned`, `unspent` per component; `components` keeps approved/disbursed only).
 
 `?format=csv` streams the lines as UTF-8 CSV (with a byte-order mark for spreadsheet programs; `?sep=semicolon`
 or `?sep=;` separates fields with `;` for spreadsheet programs set to Indonesian);
@@ -195,3 +226,55 @@ async def _pdf(application_id: int, trail: dict[str, Any], user: CurrentUser) ->
     if document["status"] == "ready":
         return Redirect(location, status_code=303)  # type: ignore[return-value]
     return Response(out(DocumentOut, document), status_code=202, headers={"Location": location})
+
+
+class ReturnOut(Out):
+    id: int
+    application_id: int
+    amount: int
+    deposited_on: str
+    #: The treasury's receipt number (16 letters and digits).
+    ntpn: str
+    #: The proof of deposit (an attachment of the application).
+    attachment_id: int | None
+    notes: str
+    #: How the amount was taken from each component's grant money.
+    by_component: dict[str, int]
+    transaction_id: int
+    recorded_at: str
+    #: The receipt letter (return_receipt); only in the answer to the POST.
+    document_id: int | None = None
+
+
+class ReturnsController(Controller):
+    path = "/api/v1/applications/{application_id:int}/returns"
+    tags = ["funds trail"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Record a deposit of unspent grant money to the state treasury (finance; send Idempotency-Key)",
+        description=(
+            "Body `{amount, deposited_on, ntpn, attachment_id, notes}`: at most the grant money the group still "
+            "holds (`grant_unspent`, 409 otherwise), a deposit date not in the future, the 16-character NTPN and "
+            "the id of the proof of deposit uploaded to the application (kind `receipt`). Posts a `return` to the "
+            "funds trail and issues a receipt letter (`return_receipt`)."
+        ),
+        opt={"problems": (409,)},
+    )
+    async def record(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        application_id: FromPath[int],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ReturnOut]:
+        body = await optional_json_object(request)
+        outcome = await returns.record_return(application_id, user, body, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(out(ReturnOut, outcome.body), status_code=outcome.status_code, headers=headers)
+
+    @get("/", summary="The application's deposits to the state treasury")
+    async def list(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> list[ReturnOut]:
+        return out(list[ReturnOut], await returns.list_returns(application_id, user))

@@ -6,6 +6,7 @@ DOMAIN = Domain(
     routes=(
         "tkm.ledger.api:FundsTrailController",
         "tkm.ledger.api:WholeTrailController",
+        "tkm.ledger.api:ReturnsController",
         "tkm.ledger.html:FundsTrailPages",
     ),
     panels=(

@@ -42,7 +42,19 @@ COLUMNS = (
     "reverses",
     "notes",
 )
-TOTALS = ("approved", "disbursed", "spent", "revenue", "reinvested", "unspent", "released")
+TOTALS = (
+    "approved",
+    "disbursed",
+    "grant_spent",
+    "returned",
+    "unspent",
+    "revenue",
+    "own_spent",
+    "own_balance",
+    "spent",
+    "reinvested",
+    "released",
+)
 #: The whole trail (``GET /api/v1/funds-trail``): whose line it is, then the per-grant columns.
 WHOLE_COLUMNS = ("application_id", "group", "region", "region_name", *COLUMNS)
 #: Column headings, in the reader's language.
@@ -68,9 +80,15 @@ TOTAL_LABELS = {
     "spent": N_("Spent"),
     "revenue": N_("Sales"),
     "reinvested": N_("Reinvested"),
-    "unspent": N_("Not yet spent"),
+    "unspent": N_("Grant money not yet spent"),
+    "grant_spent": N_("Grant money spent"),
+    "returned": N_("Returned to the treasury"),
+    "own_spent": N_("Own sales money spent"),
+    "own_balance": N_("The group's own money"),
     "released": N_("Released to the programme"),
 }
+#: Figures of each component in the totals sheet.
+COMPONENT_TOTALS = ("approved", "disbursed", "grant_spent", "returned", "unspent")
 MONEY_COLUMNS = frozenset({"amount", "balance_after"})
 NUMBER_COLUMNS = frozenset({"application_id", "transaction_id", "reverses"})
 CHUNK = 64 * 1024
@@ -201,10 +219,10 @@ class _SheetWriter:
 
 def _totals_rows(totals: dict[str, Any]) -> list[tuple[str, int]]:
     rows = [(gettext(TOTAL_LABELS.get(name, name)), int(totals[name])) for name in TOTALS]
-    for component, figures in totals["components"].items():
+    for component, figures in totals["by_component"].items():
         name = component_label(component)
-        rows.append((f"{name}: {gettext(TOTAL_LABELS['approved'])}", int(figures["approved"])))
-        rows.append((f"{name}: {gettext(TOTAL_LABELS['disbursed'])}", int(figures["disbursed"])))
+        for figure in COMPONENT_TOTALS:
+            rows.append((f"{name}: {gettext(TOTAL_LABELS[figure])}", int(figures[figure])))
     return rows
 
 

@@ -1,11 +1,15 @@
-"""Workflow effects of the ledger: ``commit_budget`` (after ``approve_recommended_budget``) and
-``release_commitments`` (money that will not be paid goes back to the programme)."""
+"""Workflow hooks of the ledger: ``commit_budget`` (after ``approve_recommended_budget``), ``release_commitments``
+(money that will not be paid goes back to the programme), and the guards that
+a grant's unspent money is returned (or waived) before it is completed."""
 
 from __future__ import annotations
 
+from tkm.core.i18n import _
+from tkm.core.money import rupiah
 from tkm.ledger import services
+from tkm.workflow import history
 from tkm.workflow.engine import TransitionContext
-from tkm.workflow.registry import effect
+from tkm.workflow.registry import Refusal, effect, guard
 
 
 @effect("commit_budget")
@@ -33,3 +37,33 @@ async def release_commitments(ctx: TransitionContext) -> None:
     reason = str(ctx.body.get("reasons") or ctx.body.get("notes") or "")
     memo = f"{ctx.action.name}: {reason}" if reason else ctx.action.name
     ctx.results["released"] = await services.release_commitments(ctx.application_id, ctx.actor, memo[:2000])
+
+
+async def _unspent(application_id: int) -> int:
+    return sum((await services.pools(application_id))["grant"].values())
+
+
+@guard("grant_money_settled")
+async def grant_money_settled(ctx: TransitionContext) -> Refusal | None:
+    """A grant is completed only once its grant money is spent or returned to the treasury, unless the
+    approver waived the rest (the action ``waive_unspent``, whose reason the history keeps)."""
+    unspent = await _unspent(ctx.application_id)
+    if not unspent or await history.last_actor("application", ctx.application_id, "waive_unspent") is not None:
+        return None
+    return Refusal(
+        _(
+            "%(amount)s of grant money is neither spent nor returned to the state treasury: record its deposit "
+            "(with the NTPN), or the approver waives it with a reason.",
+            amount=rupiah(unspent),
+        ),
+        field="returns",
+        extra={"grant_unspent": unspent},
+    )
+
+
+@guard("grant_money_unspent")
+async def grant_money_unspent(ctx: TransitionContext) -> Refusal | None:
+    """Only a grant that still holds unspent money has anything to waive."""
+    if await _unspent(ctx.application_id):
+        return None
+    return Refusal(_("No grant money is left unspent."))

@@ -101,9 +101,10 @@ async def trail_panel(app: dict[str, Any], user: CurrentUser) -> dict[str, Any] 
         "rows": [
             [_("Approved"), _rupiah(totals["approved"])],
             [_("Paid to the group"), _rupiah(totals["disbursed"])],
-            [_("Spent"), _rupiah(totals["spent"])],
+            [_("Grant money spent"), _rupiah(totals["grant_spent"])],
             [_("Not yet spent"), _rupiah(totals["unspent"])],
             *([[_("Released to the programme"), _rupiah(totals["released"])]] if totals["released"] else []),
+            [_("The group's own money"), _rupiah(totals["own_balance"])],
         ],
         "links": [[_("The whole funds trail, with downloads"), f"/applications/{app['id']}/funds-trail"]],
     }

@@ -32,6 +32,8 @@ class Posting:
     reverses: int | None = None
     #: The month the money belongs to (YYYY-MM): a payment's transfer date, a report's period.
     period: str | None = None
+    #: The day the money moved: a transfer's date, the last day of a report's period, a deposit's date.
+    value_date: dt.date | None = None
     #: Extra details of the posting's audit event.
     audit_details: dict[str, Any] = field(default_factory=dict)
 
@@ -52,6 +54,7 @@ def header(posting: Posting, txn_id: int | None, actor: CurrentUser | None, at: 
         "actor_name": actor.name if actor else "system",
         "at": at,
         "period": posting.period,
+        "value_date": posting.value_date,
     }
 
 
@@ -71,13 +74,19 @@ def entry_fields(txn: dict[str, Any], account_code: str, amount: int, applicatio
             "actor": txn["actor"],
             "actor_name": txn["actor_name"],
             "at": txn["at"],
-            # Only when set, so entries posted before the column existed keep their hashes.
+            # Only when set, so entries posted before the columns existed keep their hashes.
             **({"period": txn["period"]} if txn.get("period") else {}),
+            **({"value_date": _day(txn["value_date"])} if txn.get("value_date") else {}),
         },
         "account": account_code,
         "amount": amount,
         "application": application_id,
     }
+
+
+def _day(value: Any) -> str:
+    """A value date as hashed: ISO ``YYYY-MM-DD`` whether it comes as a date or (SQLite rows) as text."""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
 
 
 def check_balanced(txn: dict[str, Any], legs: list[Leg]) -> None:

@@ -42,7 +42,6 @@ from tkm.core.i18n import N_, _
 from tkm.core.money import rupiah
 from tkm.ledger import activity
 from tkm.ledger.accounts import (
-    EXPENSE_CATEGORIES,
     MAX_AMOUNT,
     NON_NEGATIVE,
     TRAIL_ACCOUNTS,
@@ -68,6 +67,7 @@ from tkm.programmes.tables import Programme
 CHAIN = "ledger"
 BUDGET_EXHAUSTED = N_("Programme budget exhausted")
 OVER_APPROVED = N_("More than approved")
+OVER_POOL = N_("More than the group holds")
 
 
 # --- input checks --------------------------------------------------------------------------------------------------
@@ -178,6 +178,7 @@ async def _open(posting: Posting, actor: CurrentUser | None) -> dict[str, Any]:
             actor_name=txn["actor_name"],
             at=txn["at"],
             period=txn["period"],
+            value_date=txn["value_date"],
         )
     ).returning(LedgerTransaction.id)
     txn["id"] = int(rows[0]["id"])
@@ -215,7 +216,12 @@ async def _write(txn: dict[str, Any], legs: list[Leg]) -> None:
         balance = await _balance(code)
         if balance < 0:  # the services check first with a clearer message; this is the last line of defence
             raise Conflict(
-                _("This would take account %(code)s below zero (%(balance)s).", code=code, balance=rupiah(balance))
+                _(
+                    "This would take %(what)s below zero (%(balance)s).",
+                    what=_account_words(code),
+                    balance=rupiah(balance),
+                ),
+                extra={"account": code},
             )
 
 
@@ -378,68 +384,104 @@ async def record_payment(
         return await post(
             Posting(
                 Kind.payment,
-                payment_legs(application_id, app.group_id, component, amount),
+                payment_legs(application_id, component, amount),
                 application_id=application_id,
                 programme_id=app.programme_id,
                 component=component,
                 reference=reference,
                 period=paid_on.strftime("%Y-%m") if paid_on else None,
+                value_date=paid_on,
                 audit_details={"component": component, "amount": amount, "reference": reference},
             ),
             actor,
         )
 
 
+async def pools(application_id: int) -> dict[str, Any]:
+    """The money a grant's group holds: ``{"grant": {component: rupiah}, "own": rupiah}`` (both never below zero)."""
+    rows = await db.fetch(
+        f"SELECT a.name, a.component, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
+        "JOIN ledger_accounts a ON a.id = e.account WHERE e.application_id = {} "
+        "AND a.name IN ('grant_cash', 'own_cash') GROUP BY a.name, a.component",
+        application_id,
+    )
+    grant = {r["component"]: int(r["balance"]) for r in rows if r["name"] == "grant_cash"}
+    own = sum(int(r["balance"]) for r in rows if r["name"] == "own_cash")
+    return {"grant": grant, "own": own}
+
+
 async def record_report(
     application_id: int,
     *,
-    expenses: dict[str, int],
+    grant_spent: dict[str, int],
+    own_spent: int,
     revenue: int,
-    reinvested: int,
     reference: str,
     actor: CurrentUser | None,
     period: str | None = None,
 ) -> int:
-    """Post an accepted report's expenses (by category), sales revenue and reinvestment; returns the transaction id.
+    """Post an accepted report: its sales revenue into the group's own money, grant-funded spending out of each
+    component's grant money and sales-funded spending (reinvestment) out of the own money; returns the
+    transaction id.
 
-    Zero amounts are skipped; a report with nothing to post is 422 (callers skip empty reports).
+    409 when a pool would go below zero: more grant money spent on a component than the group holds of it, or
+    more own money than its earlier balance plus this revenue. A report with nothing to post is 422 (callers
+    skip empty reports).
     """
     errors: list[FieldError] = []
-    if not isinstance(expenses, dict):
-        errors.append(FieldError("expenses", _("Give amounts by category.")))
-        expenses = {}
-    for category, amount in expenses.items():
-        if category not in EXPENSE_CATEGORIES:
-            errors.append(
-                FieldError(
-                    f"expenses.{category}",
-                    _("Unknown category; use one of %(names)s.", names=", ".join(EXPENSE_CATEGORIES)),
-                )
-            )
+    if not isinstance(grant_spent, dict):
+        errors.append(FieldError("grant_spent", _("Give amounts by component.")))
+        grant_spent = {}
+    for component, amount in grant_spent.items():
+        if component not in COMPONENTS:
+            errors.append(FieldError(f"grant_spent.{component}", _("Unknown component %(name)s.", name=component)))
         elif problem := _amount_error(amount, allow_zero=True):
-            errors.append(FieldError(f"expenses.{category}", problem))
-    for name, value in (("revenue", revenue), ("reinvested", reinvested)):
+            errors.append(FieldError(f"grant_spent.{component}", problem))
+    for name, value in (("revenue", revenue), ("own_spent", own_spent)):
         if problem := _amount_error(value, allow_zero=True):
             errors.append(FieldError(name, problem))
     reference = _check_reference(reference, errors)
     if errors:
         raise ValidationProblem(errors)
-    if not any(expenses.values()) and not revenue and not reinvested:
+    if not any(grant_spent.values()) and not revenue and not own_spent:
         raise ValidationProblem([FieldError("expenses", _("The report has no amounts to post."))])
     async with db.transaction():
         app = await _load_application(application_id, lock=True)
+        held = await pools(application_id)
+        for component, amount in grant_spent.items():
+            if amount > held["grant"].get(component, 0):
+                raise Conflict(
+                    _(
+                        "The group holds %(held)s of grant money for %(component)s; the report spends %(amount)s.",
+                        held=rupiah(held["grant"].get(component, 0)),
+                        component=_component_label(component),
+                        amount=rupiah(amount),
+                    ),
+                    title=OVER_POOL,
+                )
+        if own_spent > held["own"] + revenue:
+            raise Conflict(
+                _(
+                    "The group has %(held)s of its own money (with this month's sales); the report spends %(amount)s "
+                    "of it.",
+                    held=rupiah(held["own"] + revenue),
+                    amount=rupiah(own_spent),
+                ),
+                title=OVER_POOL,
+            )
         return await post(
             Posting(
                 Kind.report,
-                report_legs(app.group_id, expenses, revenue, reinvested),
+                report_legs(application_id, grant_spent, revenue, own_spent),
                 application_id=application_id,
                 programme_id=app.programme_id,
                 reference=reference,
                 period=period,
+                value_date=_last_day(period) if period else None,
                 audit_details={
-                    "expenses": expenses,
+                    "grant_spent": grant_spent,
+                    "own_spent": own_spent,
                     "revenue": revenue,
-                    "reinvested": reinvested,
                     "reference": reference,
                 },
             ),
@@ -503,6 +545,33 @@ async def released(application_id: int) -> dict[str, int]:
         application_id,
     )
     return {r["component"]: int(r["amount"]) for r in rows if int(r["amount"])}
+
+
+def _account_words(code: str) -> str:
+    """``app:5:grant_cash:capital`` → "the grant money for Working capital", for a person reading a refusal."""
+    parts = code.split(":")
+    name, component = parts[2], (_component_label(parts[3]) if len(parts) > 3 else "")
+    words = {
+        "available": _("the programme's available budget"),
+        "committed": _("the approved money for %(component)s", component=component),
+        "disbursed": _("the money paid for %(component)s", component=component),
+        "grant_cash": _("the grant money for %(component)s", component=component),
+        "own_cash": _("the group's own money"),
+    }
+    return words.get(name, code)
+
+
+def _last_day(period: str) -> dt.date:
+    """``2020-04`` → 2020-04-30: a report's money is dated on the last day of its period."""
+    year, month = int(period[:4]), int(period[5:7])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _component_label(component: str) -> str:
+    from tkm.web.labels import label
+
+    return label(component, "component")
 
 
 async def reverse(transaction_id: int, reason: str, actor: CurrentUser | None) -> int:
@@ -606,9 +675,10 @@ async def last_seq() -> int:
 
 
 async def totals(application_id: int, *, up_to_seq: int | None = None) -> dict[str, Any]:
-    """``approved, disbursed, spent, revenue, reinvested, unspent, released`` (unspent = disbursed − spent;
-    approved = committed + disbursed, the money still approved; released = given back to the programme), plus
-    ``components: {component: {approved, disbursed}}`` and ``expenses: {category: amount}``."""
+    """The funds-trail totals of a grant, integer rupiah (see ``accounts.summarise``): approved, disbursed, the
+    grant pool (grant_spent, returned, unspent = disbursed − grant_spent − returned ≥ 0), the own pool (revenue,
+    own_spent = reinvested, own_balance ≥ 0), spent = grant + own spending, released (given back to the
+    programme; approved = committed + disbursed stays the money still approved), and ``by_component``."""
     bound = "" if up_to_seq is None else " AND e.seq <= {}"
     args: list[Any] = [application_id] + ([] if up_to_seq is None else [up_to_seq])
     # Released money is not an account of its own: it is the committed entries of release postings.
@@ -646,10 +716,11 @@ async def programme_totals(programme_id: int) -> dict[str, int]:
         "committed": -balances.get("appropriation", 0) - balances.get("available", 0),
         "available": balances.get("available", 0),
         "disbursed": balances.get("disbursed", 0),
-        "spent": balances.get("expense", 0),
+        "spent": balances.get("grant_spent", 0),
         "revenue": -balances.get("revenue", 0),
         "reinvested": balances.get("reinvestment", 0),
         "released": await _programme_released(programme_id),
+        "returned": balances.get("returned", 0),
     }
 
 
@@ -679,7 +750,8 @@ async def trail(
     while True:
         rows = await db.fetch(
             "SELECT e.seq, e.amount, e.txn, a.name, a.component, t.kind, t.reference, t.reverses, t.memo, "  # noqa: S608
-            "t.actor_name, t.at, o.kind AS reversed_kind FROM ledger_entries e "
+            "t.actor_name, t.at, t.value_date, o.value_date AS reversed_value_date, o.kind AS reversed_kind "
+            "FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
             "LEFT JOIN ledger_transactions o ON o.id = t.reverses "
             f"WHERE e.application_id = {{}} AND e.seq > {{}} AND e.seq <= {{}} AND a.name IN ({names}) "
@@ -695,7 +767,9 @@ async def trail(
                 continue
             running += line.unspent_delta
             yield {
-                "at": _as_datetime(r["at"]).isoformat(),
+                # The day the money moved (a reversal: that of what it undoes); when it was recorded.
+                "at": _event_day(r["value_date"] or r["reversed_value_date"], r["at"]),
+                "recorded_at": _as_datetime(r["at"]).isoformat(),
                 "kind": line.kind,
                 "component": r["component"] or "",
                 "amount": line.amount,
@@ -725,11 +799,9 @@ async def whole_trail(
 
     ``where`` (with ``args``, ``{}`` placeholders) limits the applications, aliased ``a`` (see
     ``tkm.dashboard.queries.Scope.where``). Each line is a line of :func:`trail` (same ``balance_after``)
-    plus ``application_id``, ``group`` and ``region``. ``date_from``/``date_to`` keep the lines whose day
-    (Western Indonesia time) falls between them; balances still count every earlier line.
+    plus ``application_id``, ``group`` and ``region``. ``date_from``/``date_to`` keep the lines whose day (the
+    day the money moved, as ``at``) falls between them; balances still count every earlier line.
     """
-    from tkm.core.cells import excel_date
-
     bound = await last_seq() if up_to_seq is None else up_to_seq
     names = ", ".join(f"'{name}'" for name in TRAIL_ACCOUNTS)
     after_application, after_seq = 0, 0
@@ -737,7 +809,8 @@ async def whole_trail(
     while True:
         rows = await db.fetch(
             "SELECT e.seq, e.amount, e.txn, e.application_id, acc.name, acc.component, t.kind, t.reference, "  # noqa: S608 - fragments are constants; values go in args
-            "t.reverses, t.memo, t.actor_name, t.at, o.kind AS reversed_kind, a.region, g.name AS group_name "
+            "t.reverses, t.memo, t.actor_name, t.at, t.value_date, o.value_date AS reversed_value_date, "
+            "o.kind AS reversed_kind, a.region, g.name AS group_name "
             "FROM ledger_entries e JOIN applications a ON a.id = e.application_id "
             "JOIN groups g ON g.id = a.group_id "
             "JOIN ledger_accounts acc ON acc.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
@@ -758,15 +831,16 @@ async def whole_trail(
             if line is None:
                 continue
             running += line.unspent_delta
-            at = _as_datetime(r["at"])
-            day = excel_date(at)
+            event = _event_day(r["value_date"] or r["reversed_value_date"], r["at"])
+            day = dt.date.fromisoformat(event)
             if (date_from and day < date_from) or (date_to and day > date_to):
                 continue
             yield {
                 "application_id": application_id,
                 "group": r["group_name"] or "",
                 "region": r["region"] or "",
-                "at": at.isoformat(),
+                "at": event,
+                "recorded_at": _as_datetime(r["at"]).isoformat(),
                 "kind": line.kind,
                 "component": r["component"] or "",
                 "amount": line.amount,
@@ -780,6 +854,15 @@ async def whole_trail(
         if len(rows) < batch_size:
             return
         after_application, after_seq = int(rows[-1]["application_id"]), int(rows[-1]["seq"])
+
+
+def _event_day(value_date: Any, recorded: Any) -> str:
+    """The ISO day an entry is dated by: its value date, else the Jakarta day it was recorded."""
+    if value_date:
+        return value_date.isoformat() if isinstance(value_date, dt.date) else str(value_date)[:10]
+    from tkm.programmes.services import JAKARTA
+
+    return _as_datetime(recorded).astimezone(JAKARTA).date().isoformat()
 
 
 def _as_datetime(value: Any) -> dt.datetime:
@@ -797,19 +880,23 @@ def _as_datetime(value: Any) -> dt.datetime:
 async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
     """Walk the ledger hash chain in order, a batch at a time, in constant memory.
 
-    Also re-checks that every transaction balances: a transaction's entries are contiguous in the chain
-    (they are appended under the chain head's lock), so one running sum is enough.
+    Also re-checks that every transaction balances (a transaction's entries are contiguous in the chain: they
+    are appended under the chain head's lock, so one running sum is enough), and that after every
+    transaction no account that may not go negative is below zero: the programme's available budget, what
+    is committed and paid per component, and both pools of every grant (its grant money and its own money).
     """
     verifier = hashchain.ChainVerifier(CHAIN)
     after = 0
     current_txn: int | None = None
     current_sum = 0
     last_entry: Any = None
+    balances: dict[str, int] = {}  # running balances of the NON_NEGATIVE accounts
+    touched: set[str] = set()
     while True:
         rows = await db.fetch(
             "SELECT e.id, e.seq, e.amount, e.application_id, e.prev_hash, e.hash, a.code, "
             "t.id AS txn_id, t.kind, t.application, t.programme, t.component, t.reference, t.memo, t.reverses, "
-            "t.actor_id, t.actor, t.actor_name, t.at, t.period FROM ledger_entries e "
+            "t.actor_id, t.actor, t.actor_name, t.at, t.period, t.value_date FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
             "WHERE e.seq > {} ORDER BY e.seq LIMIT {}",
             after,
@@ -830,6 +917,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
                 "actor_name": r["actor_name"],
                 "at": _as_datetime(r["at"]),
                 "period": r["period"],
+                "value_date": r["value_date"],
             }
             fields = entry_fields(txn, r["code"], int(r["amount"]), r["application_id"])
             if not verifier.feed(int(r["id"]), int(r["seq"]), r["prev_hash"], r["hash"], fields):
@@ -837,16 +925,34 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
             if txn["id"] != current_txn:
                 if current_sum:
                     return _unbalanced(current_txn, last_entry, verifier.seq - 1)
+                if negative := _below_zero(balances, touched, current_txn, last_entry, verifier.seq - 1):
+                    return negative
                 current_txn, current_sum = txn["id"], 0
             current_sum += int(r["amount"])
             last_entry = int(r["id"])
+            if r["code"].split(":")[2] in NON_NEGATIVE:
+                balances[r["code"]] = balances.get(r["code"], 0) + int(r["amount"])
+                touched.add(r["code"])
         if len(rows) < batch_size:
             break
         after = int(rows[-1]["seq"])
     broken = await verifier.finish()  # entries cut off the end first: the likelier cause of an unbalanced tail
     if broken is None and current_sum:
         return _unbalanced(current_txn, last_entry, verifier.seq)
-    return broken
+    return broken or _below_zero(balances, touched, current_txn, last_entry, verifier.seq)
+
+
+def _below_zero(
+    balances: dict[str, int], touched: set[str], txn_id: int | None, entry_id: Any, seq: int
+) -> hashchain.ChainBreak | None:
+    """The first account the transaction just walked left below zero, as a break naming it (else None)."""
+    negative = sorted(code for code in touched if balances[code] < 0)
+    touched.clear()
+    if not negative:
+        return None
+    return hashchain.ChainBreak(
+        CHAIN, seq, entry_id, f"ledger transaction {txn_id} leaves {negative[0]} below zero ({balances[negative[0]]})"
+    )
 
 
 def _unbalanced(txn_id: int | None, entry_id: Any, seq: int) -> hashchain.ChainBreak:

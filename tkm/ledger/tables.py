@@ -7,7 +7,7 @@ sum to zero. Amounts are signed integer rupiah: debit > 0, credit < 0. See
 ``tkm.ledger.services`` for the chart of accounts.
 """
 
-from piccolo.columns import BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -23,7 +23,8 @@ class LedgerAccount(Table, tablename="ledger_accounts"):
     #: programme | application | group: what ``owner_id`` is the id of.
     owner_kind = Varchar(length=20)
     owner_id = Integer()
-    #: appropriation, available, committed, disbursed, cash, grant_received, expense, revenue, reinvestment.
+    #: appropriation, available, committed, disbursed, grant_cash, grant_received, grant_spent, returned,
+    #: own_cash, revenue, reinvestment (see tkm.ledger.accounts).
     name = Varchar(length=30)
     #: The budget component (capital, wages, ...) or expense category; empty when the account has none.
     component = Varchar(length=40, default="")
@@ -53,6 +54,9 @@ class LedgerTransaction(Table, tablename="ledger_transactions"):
     #: The month the money belongs to (a payment's transfer date, a report's period), YYYY-MM; null: the month
     #: of ``at``. Hashed with the entries when set; feeds ``ledger_activity`` (tkm.ledger.activity).
     period = Varchar(length=7, null=True, default=None)
+    #: The day the money moved (a transfer's date, the last day of a report's period, a deposit's date); null:
+    #: the day of ``at`` (when it was recorded). Hashed with the entries when set; what trails show as ``at``.
+    value_date = Date(null=True, default=None)
 
 
 class LedgerEntry(Table, tablename="ledger_entries"):
@@ -68,3 +72,25 @@ class LedgerEntry(Table, tablename="ledger_entries"):
     application_id = Integer(null=True, default=None)
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64)
+
+
+class FundReturn(Table, tablename="fund_returns"):
+    """A group's deposit of unspent grant money back to the state treasury (setoran sisa dana ke kas negara).
+
+    The money moves in the ledger (a ``return`` transaction, ``ledger_transaction``); this row keeps the
+    treasury's receipt number (NTPN), the deposit date and the proof of deposit.
+    """
+
+    application = ForeignKey(Application, on_delete=OnDelete.restrict, index=True)
+    amount = BigInt()
+    deposited_on = Date()
+    #: Nomor Transaksi Penerimaan Negara: the treasury's 16-character receipt number (unique).
+    ntpn = Varchar(length=16, unique=True)
+    #: The proof of deposit (an attachment of the application).
+    attachment = Integer(null=True, default=None)
+    notes = Text(default="")
+    #: How the amount was taken from each component's grant money, ``{component: rupiah}``.
+    by_component = JSON(default="{}")
+    ledger_transaction = Integer()
+    recorded_by = Integer()
+    recorded_at = Timestamptz()

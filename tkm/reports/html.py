@@ -23,6 +23,7 @@ from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Forbidden, Problem
 from tkm.core.i18n import _
 from tkm.core.pagination import page_params
+from tkm.programmes.schemas import COMPONENTS
 from tkm.reports import services
 from tkm.reports.schemas import ReportIn
 from tkm.web import forms
@@ -30,11 +31,11 @@ from tkm.web.flash import flash
 from tkm.web.labels import label
 from tkm.workflow import loader
 
-PLAIN_FIELDS = ("period", "reinvested", "workers", "wages_paid", "notes", "version")
+PLAIN_FIELDS = ("period", "workers", "wages_paid", "notes", "version")
 LISTS = {
     "production": ("product", "unit", "quantity"),
     "sales": ("product", "quantity", "revenue"),
-    "expenses": ("category", "amount"),
+    "expenses": ("category", "source", "component", "amount"),
 }
 #: Which typed fields say a row is filled in (a row with only a category chosen is still empty).
 ROW_TEXT = {
@@ -58,7 +59,7 @@ def form_from_report(report: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {k: str(report.get(k, "")) for k in PLAIN_FIELDS}
     data["final"] = bool(report["final"])
     for name, fields in LISTS.items():
-        data[name] = [{f: str(line[f]) for f in fields} for line in report[name]]
+        data[name] = [{f: str(line.get(f) or "") for f in fields} for line in report[name]]
     return data
 
 
@@ -99,8 +100,16 @@ def to_body(data: dict[str, Any]) -> dict[str, Any]:
             {"product": r["product"], "quantity": number(r["quantity"]), "revenue": number(r["revenue"])}
             for r in data["sales"]
         ],
-        "expenses": [{"category": r["category"], "amount": number(r["amount"])} for r in data["expenses"]],
-        "reinvested": number(data["reinvested"] or "0"),
+        "expenses": [
+            {
+                "category": r["category"],
+                "source": r["source"] or None,
+                # Only grant-funded spending names a component; a component left chosen on a sales line is dropped.
+                "component": (r["component"] or None) if r["source"] == "grant" else None,
+                "amount": number(r["amount"]),
+            }
+            for r in data["expenses"]
+        ],
         "workers": number(data["workers"] or "0"),
         "wages_paid": number(data["wages_paid"] or "0"),
         "notes": data["notes"],
@@ -132,6 +141,8 @@ def _form_page(
             "errors": errors,
             "report": report,
             "categories": [(c, label(c, "expense")) for c in services.EXPENSE_CATEGORIES],
+            "sources": [(s, label(s, "source")) for s in services.SOURCES],
+            "components": [("", "—"), *((c, label(c, "component")) for c in COMPONENTS)],
             "first_period": services.period_of(app["approved_at"]) if app.get("approved_at") else "",
             "current_period": services.current_period(),
         },

@@ -22,6 +22,9 @@ class SaleLine(msgspec.Struct, forbid_unknown_fields=True):
 class ExpenseLine(msgspec.Struct, forbid_unknown_fields=True):
     category: str
     amount: Any
+    #: Who paid: ``grant`` (the TKM grant, then ``component`` names the RAB component) or ``sales``.
+    source: Any = None
+    component: Any = None
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -29,7 +32,8 @@ class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     production: list[ProductionLine] = msgspec.field(default_factory=list)
     sales: list[SaleLine] = msgspec.field(default_factory=list)
     expenses: list[ExpenseLine] = msgspec.field(default_factory=list)
-    reinvested: Any = 0
+    #: Derived (the period's sales-funded spending); a client that sends it must send that figure.
+    reinvested: Any = None
     workers: Any = 0
     wages_paid: Any = 0
     notes: str = ""
@@ -54,6 +58,10 @@ class SaleOut(Out):
 class ExpenseOut(Out):
     category: str
     amount: int
+    #: grant | sales
+    source: str
+    #: The RAB component of grant-funded spending; null for sales-funded spending.
+    component: str | None
 
 
 class ReportEventOut(Out):

@@ -4,8 +4,11 @@ Rules (422 naming the field unless said otherwise): only while the application's
 state has the trait ``reports_due`` (or ``final_report_due``, for the final report); one report per
 period (409); the period from the month of approval up to the current month;
 quantities and amounts are whole numbers ≥ 0; units sold ≤ units produced
-plus stock carried over from earlier periods; reinvested ≤ revenue plus the
-grant money not yet spent. Review and correction run through the report flow
+plus stock carried over from earlier periods. Every expense says who paid it
+(``source``: ``grant`` with its RAB ``component``, or ``sales``): grant money spent
+per component ≤ what the group holds of it; own money spent ≤ its earlier own
+money plus this month's sales; ``reinvested`` is derived (the sales-funded
+spending; a client that sends it must send that figure). Review and correction run through the report flow
 (``workflows/flows/report.toml``) and its one transition runner; accepting posts the
 report's expenses, revenue and reinvestment to the funds trail in the same transaction.
 """
@@ -25,14 +28,17 @@ from tkm.core.errors import Conflict, FieldError, Forbidden, NotFound, NotYours,
 from tkm.core.i18n import _
 from tkm.core.money import rupiah
 from tkm.core.pagination import PageParams
+from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.services import JAKARTA
 from tkm.reports.schemas import ReportIn
 from tkm.reports.tables import Report, ReportExpense, ReportProduction, ReportSale
+from tkm.web.labels import label
 from tkm.workflow import engine, history, loader
 from tkm.workflow.definition import Workflow
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXPENSE_CATEGORIES = ("raw_materials", "equipment", "wages", "marketing", "other")
+SOURCES = ("grant", "sales")
 MAX_AMOUNT = 10**13
 MAX_LINES = 100
 
@@ -101,15 +107,60 @@ def _check(data: ReportIn) -> tuple[dict[str, Any], list[FieldError]]:
         before = sales.get(product, (0, 0))
         sales[product] = (before[0] + quantity, before[1] + revenue)
         sale_index.setdefault(product, i)
-    expenses: dict[str, int] = defaultdict(int)
+    # Lines by (category, source, component); the first line of each says where an error points.
+    expenses: dict[tuple[str, str, str], int] = defaultdict(int)
+    expense_index: dict[tuple[str, str, str], int] = {}
     for i, expense in enumerate(data.expenses):
+        key = f"expenses[{i}]"
         if expense.category not in EXPENSE_CATEGORIES:
             errors.append(
-                FieldError(f"expenses[{i}].category", _("Use one of: %(names)s.", names=", ".join(EXPENSE_CATEGORIES)))
+                FieldError(f"{key}.category", _("Use one of: %(names)s.", names=", ".join(EXPENSE_CATEGORIES)))
             )
             continue
-        expenses[expense.category] += _amount(expense.amount, f"expenses[{i}].amount", errors)
-    reinvested = _amount(data.reinvested, "reinvested", errors)
+        if expense.source not in SOURCES:
+            errors.append(
+                FieldError(
+                    f"{key}.source",
+                    _("Say who paid: grant (the TKM grant's money) or sales (the group's own money)."),
+                )
+            )
+            continue
+        component = ""
+        if expense.source == "grant":
+            if expense.component not in COMPONENTS:
+                errors.append(
+                    FieldError(
+                        f"{key}.component",
+                        _("Say which budget component paid: %(names)s.", names=", ".join(COMPONENTS)),
+                    )
+                )
+                continue
+            component = expense.component
+        elif expense.component not in (None, ""):
+            errors.append(FieldError(f"{key}.component", _("Only grant-funded spending names a component.")))
+            continue
+        line = (expense.category, expense.source, component)
+        expenses[line] += _amount(expense.amount, f"{key}.amount", errors)
+        expense_index.setdefault(line, i)
+    own_spent = sum(a for (_c, source, _k), a in expenses.items() if source == "sales")
+    grant_spent: dict[str, int] = defaultdict(int)
+    for (_category, source, component), amount in expenses.items():
+        if source == "grant":
+            grant_spent[component] += amount
+    if data.reinvested is not None:
+        sent = _amount(data.reinvested, "reinvested", errors)
+        if _is_int(data.reinvested) and sent != own_spent:
+            errors.append(
+                FieldError(
+                    "reinvested",
+                    _(
+                        "Reinvested is what the group spent of its own sales money this month (%(derived)s, from "
+                        "the expense lines paid from sales), not %(sent)s.",
+                        derived=rupiah(own_spent),
+                        sent=rupiah(sent),
+                    ),
+                )
+            )
     wages_paid = _amount(data.wages_paid, "wages_paid", errors)
     workers = data.workers
     if not _is_int(workers) or not 0 <= workers <= 10000:
@@ -124,7 +175,9 @@ def _check(data: ReportIn) -> tuple[dict[str, Any], list[FieldError]]:
         "sales": sales,
         "sale_index": sale_index,
         "expenses": dict(expenses),
-        "reinvested": reinvested,
+        "expense_index": expense_index,
+        "grant_spent": dict(grant_spent),
+        "reinvested": own_spent,
         "workers": workers,
         "wages_paid": wages_paid,
         "notes": data.notes.strip(),
@@ -158,13 +211,6 @@ async def _stock_before(application_id: int, period: str, exclude_report: int | 
     return dict(stock)
 
 
-async def _unspent(application_id: int) -> int:
-    from tkm.ledger import services as ledger
-
-    # Spending beyond the grant (paid from sales) leaves no grant money, not a negative amount of it.
-    return max(0, int((await ledger.totals(application_id))["unspent"]))
-
-
 async def _check_against_records(app: dict[str, Any], clean: dict[str, Any], report_id: int | None) -> None:
     errors: list[FieldError] = []
     period = clean["period"]
@@ -192,22 +238,48 @@ async def _check_against_records(app: dict[str, Any], clean: dict[str, Any], rep
                     ),
                 )
             )
-    unspent = await _unspent(int(app["id"]))
-    if clean["reinvested"] > clean["revenue"] + unspent:
+    await _check_pools(int(app["id"]), clean, errors)
+    if errors:
+        raise ValidationProblem(errors)
+
+
+async def _check_pools(application_id: int, clean: dict[str, Any], errors: list[FieldError]) -> None:
+    """Grant money spent per component ≤ what the group holds of it; own money spent ≤ its own money (the
+    earlier balance plus this month's sales). An error names the first line of the pool it breaks."""
+    from tkm.ledger import services as ledger
+
+    held = await ledger.pools(application_id)
+    first = clean["expense_index"]
+    for component, amount in clean["grant_spent"].items():
+        have = held["grant"].get(component, 0)
+        if amount > have:
+            line = min(i for (_c, source, k), i in first.items() if source == "grant" and k == component)
+            errors.append(
+                FieldError(
+                    f"expenses[{line}].amount",
+                    _(
+                        "%(amount)s of grant money spent on %(component)s, but the group holds %(have)s of it "
+                        "(paid to it and not yet spent or returned).",
+                        amount=rupiah(amount),
+                        component=label(component, "component"),
+                        have=rupiah(have),
+                    ),
+                )
+            )
+    own = held["own"] + clean["revenue"]
+    if clean["reinvested"] > own:
+        line = min(i for (_c, source, _k), i in first.items() if source == "sales")
         errors.append(
             FieldError(
-                "reinvested",
+                f"expenses[{line}].amount",
                 _(
-                    "Reinvested (%(reinvested)s) is more than this month's sales (%(revenue)s) plus grant money "
-                    "not yet spent (%(unspent)s).",
-                    reinvested=rupiah(clean["reinvested"]),
-                    revenue=rupiah(clean["revenue"]),
-                    unspent=rupiah(unspent),
+                    "%(amount)s spent from the group's own money, but it has %(own)s (earlier sales money not yet "
+                    "spent, plus this month's sales).",
+                    amount=rupiah(clean["reinvested"]),
+                    own=rupiah(own),
                 ),
             )
         )
-    if errors:
-        raise ValidationProblem(errors)
 
 
 def _may_report(app: dict[str, Any], final: bool) -> None:
@@ -240,7 +312,10 @@ async def _write_lines(report_id: int, clean: dict[str, Any]) -> None:
         )
     if clean["expenses"]:
         await ReportExpense.insert(
-            *[ReportExpense(report=report_id, category=c, amount=a) for c, a in clean["expenses"].items()]
+            *[
+                ReportExpense(report=report_id, category=c, source=source, component=component, amount=a)
+                for (c, source, component), a in clean["expenses"].items()
+            ]
         )
 
 
@@ -350,20 +425,24 @@ async def review(report_id: int, action: str, actor: CurrentUser, notes: str, if
 
 
 async def post_to_funds_trail(row: dict[str, Any], actor: CurrentUser) -> int | None:
+    """Post an accepted report: revenue into the group's own money, grant-funded spending out of each
+    component's grant money, sales-funded spending out of the own money (dated by the report's period)."""
     from tkm.ledger import services as ledger
 
-    expenses = {
-        r["category"]: int(r["amount"])
-        for r in await ReportExpense.select().where(ReportExpense.report == row["id"])
-        if r["amount"]
-    }
-    if not expenses and not row["revenue"] and not row["reinvested"]:
+    grant: dict[str, int] = defaultdict(int)
+    own = 0
+    for line in await ReportExpense.select().where(ReportExpense.report == row["id"]):
+        if line["source"] == "grant":
+            grant[line["component"]] += int(line["amount"])
+        else:
+            own += int(line["amount"])
+    if not any(grant.values()) and not own and not row["revenue"]:
         return None  # nothing moved this month; the report still counts
     return await ledger.record_report(
         int(row["application"]),
-        expenses=expenses,
+        grant_spent=dict(grant),
+        own_spent=own,
         revenue=int(row["revenue"]),
-        reinvested=int(row["reinvested"]),
         reference=f"LAP-{row['application']}-{row['period']}",
         actor=actor,
         period=row["period"],
@@ -390,7 +469,15 @@ async def report_out(row: dict[str, Any]) -> dict[str, Any]:
         "version": row["version"],
         "production": [{"product": p["product"], "unit": p["unit"], "quantity": p["quantity"]} for p in production],
         "sales": [{"product": s["product"], "quantity": s["quantity"], "revenue": s["revenue"]} for s in sales],
-        "expenses": [{"category": e["category"], "amount": e["amount"]} for e in expenses],
+        "expenses": [
+            {
+                "category": e["category"],
+                "amount": e["amount"],
+                "source": e["source"],
+                "component": e["component"] or None,
+            }
+            for e in expenses
+        ],
         "revenue": row["revenue"],
         "expenses_total": row["expenses_total"],
         "reinvested": row["reinvested"],

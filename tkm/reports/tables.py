@@ -47,3 +47,7 @@ class ReportExpense(Table, tablename="report_expenses"):
     report = ForeignKey(Report, on_delete=OnDelete.cascade, index=True)
     category = Varchar(length=20)
     amount = BigInt()
+    #: Who paid: grant (the TKM grant's money) or sales (the group's own money).
+    source = Varchar(length=10, default="sales")
+    #: The RAB component whose grant money paid (grant only; empty for sales).
+    component = Varchar(length=30, default="")

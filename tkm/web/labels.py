@@ -53,6 +53,7 @@ LABELS: dict[str, dict[str, str]] = {
         "after_first_accepted_report": N_("After the first accepted report"),
         "after_accepted_reports": N_("After accepted monthly reports"),
     },
+    "source": {"grant": N_("TKM grant"), "sales": N_("Own sales money")},
     "expense": {
         "raw_materials": N_("Raw materials"),
         "equipment": N_("Equipment"),
@@ -63,9 +64,10 @@ LABELS: dict[str, dict[str, str]] = {
     "entry": {
         "commit": N_("Approved budget"),
         "payment": N_("Payment to the group"),
-        "report_expense": N_("Spent (report)"),
+        "report_expense": N_("Grant money spent (report)"),
         "report_revenue": N_("Sales (report)"),
-        "report_reinvestment": N_("Reinvested (report)"),
+        "report_reinvestment": N_("Own sales money spent (report)"),
+        "return": N_("Returned to the treasury"),
         "reversal": N_("Reversal"),
         "release": N_("Released to the programme"),
     },
@@ -78,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment_order": N_("Payment order (SPM)"),
         "handover_record": N_("Handover record (BAST)"),
         "funds_trail": N_("Funds trail"),
+        "return_receipt": N_("Receipt of a deposit to the treasury"),
         "programme_summary": N_("Programme summary"),
     },
     "document_status": {"pending": N_("Being made"), "ready": N_("Ready"), "failed": N_("Failed"), "void": N_("Void")},
