@@ -73,9 +73,9 @@ def grant(api, w, programme_id, region, name):
     api.call(
         services.record_report,
         app_id,
-        expenses={"raw_materials": 2_345_678, "equipment": 1 * M},
+        grant_spent={"capital": 2_345_678, "wages": 1 * M},
+        own_spent=750_000,
         revenue=4_500_000,
-        reinvested=750_000,
         reference="2020-04",
         actor=actor(w.reviewer, ("13", "31")),
     )
@@ -266,7 +266,7 @@ def test_labels_instead_of_codes_in_every_export(world):
         values = {v for row in rows for v in row if isinstance(v, str)}
         assert not values & CODES, (name, values & CODES)
         assert "Pembayaran ke kelompok" in values, name  # payment
-        assert "Bahan baku" in values, name  # raw_materials
+        assert "Upah" in values, name  # wages (grant spending reads by its RAB component)
         assert "Modal kerja" in values, name  # capital
 
 
@@ -275,7 +275,7 @@ def test_english_downloads_follow_the_request(world):
     headers = {**w.finance13["headers"], "Accept-Language": "en"}
     rows = csv_rows(w.client.get(URL, headers=headers))
     assert {"Application", "Amount (Rp)", "What"} <= set(rows[0])
-    assert "Payment to the group" in {r["What"] for r in rows} and "Raw materials" in {r["Component"] for r in rows}
+    assert "Payment to the group" in {r["What"] for r in rows} and "Working capital" in {r["Component"] for r in rows}
 
 
 @pytest.mark.parametrize("sep", ["semicolon", ";"])
@@ -373,7 +373,7 @@ def test_the_funds_trail_page_shows_words(world, client):
         for cell in re.findall(r"<td data-label=[^>]*>(.*?)</td>", page.text, re.S)
     ]
     assert cells and not set(cells) & CODES
-    assert {"Pembayaran ke kelompok", "Pembalikan", "Modal kerja", "Bahan baku", "Peralatan"} <= set(cells)
+    assert {"Pembayaran ke kelompok", "Pembalikan", "Modal kerja", "Upah"} <= set(cells)
     # A reversal of a payment names the payment's component in words.
     rows = re.findall(r'<tr class="reversal">(.*?)</tr>', page.text, re.S)
     assert rows and "Modal kerja" in rows[0]

@@ -160,6 +160,12 @@ async def bring_forward() -> str | None:
             raise RuntimeError(f"history_events has {moved} rows after the copy of {sum(old.values())}")
         for table in _OLD_TABLES:
             await db.execute(f"DROP TABLE {table}")
+        # The monthly activity is derived data; recompute it under today's account names (the earlier ledger
+        # kept "expense" rows that the two pools no longer have).
+        from tkm.ledger.activity import rebuild_statements
+
+        for statement in rebuild_statements(sqlite):
+            await db.execute(statement)
         await Migration.delete().where((Migration.app_name == APP_NAME) & Migration.name.is_in(list(EARLIER)))
         await Migration.insert(*[Migration(name=name, app_name=APP_NAME) for name in baseline_ids()])
     return (

@@ -80,7 +80,7 @@ TOTAL_LABELS = {
     "spent": N_("Spent"),
     "revenue": N_("Sales"),
     "reinvested": N_("Reinvested"),
-    "unspent": N_("Grant money not yet spent"),
+    "unspent": N_("Not yet spent"),
     "grant_spent": N_("Grant money spent"),
     "returned": N_("Returned to the treasury"),
     "own_spent": N_("Own sales money spent"),
