@@ -48,6 +48,7 @@ from tkm.ledger.accounts import (
     Account,
     Kind,
     Leg,
+    TrailLine,
     application_account,
     commit_legs,
     funding_legs,
@@ -766,20 +767,7 @@ async def trail(
             if line is None:
                 continue
             running += line.unspent_delta
-            yield {
-                # The day the money moved (a reversal: that of what it undoes); when it was recorded.
-                "at": _event_day(r["value_date"] or r["reversed_value_date"], r["at"]),
-                "recorded_at": _as_datetime(r["at"]).isoformat(),
-                "kind": line.kind,
-                "component": r["component"] or "",
-                "amount": line.amount,
-                "reference": r["reference"] or "",
-                "actor": r["actor_name"] or "",
-                "balance_after": running,
-                "transaction_id": int(r["txn"]),
-                "reverses": int(r["reverses"]) if r["reverses"] is not None else None,
-                "notes": r["memo"] or "",
-            }
+            yield _line_out(r, line, running)
         if len(rows) < batch_size:
             return
         after = int(rows[-1]["seq"])
@@ -831,29 +819,37 @@ async def whole_trail(
             if line is None:
                 continue
             running += line.unspent_delta
-            event = _event_day(r["value_date"] or r["reversed_value_date"], r["at"])
-            day = dt.date.fromisoformat(event)
+            out = _line_out(r, line, running)
+            day = dt.date.fromisoformat(out["at"])
             if (date_from and day < date_from) or (date_to and day > date_to):
                 continue
             yield {
                 "application_id": application_id,
                 "group": r["group_name"] or "",
                 "region": r["region"] or "",
-                "at": event,
-                "recorded_at": _as_datetime(r["at"]).isoformat(),
-                "kind": line.kind,
-                "component": r["component"] or "",
-                "amount": line.amount,
-                "reference": r["reference"] or "",
-                "actor": r["actor_name"] or "",
-                "balance_after": running,
-                "transaction_id": int(r["txn"]),
-                "reverses": int(r["reverses"]) if r["reverses"] is not None else None,
-                "notes": r["memo"] or "",
+                **out,
             }
         if len(rows) < batch_size:
             return
         after_application, after_seq = int(rows[-1]["application_id"]), int(rows[-1]["seq"])
+
+
+def _line_out(r: dict[str, Any], line: TrailLine, running: int) -> dict[str, Any]:
+    """One funds-trail line from its entry row (the per-grant and the whole trail read the same columns)."""
+    return {
+        # The day the money moved (a reversal: that of what it undoes); when it was recorded.
+        "at": _event_day(r["value_date"] or r["reversed_value_date"], r["at"]),
+        "recorded_at": _as_datetime(r["at"]).isoformat(),
+        "kind": line.kind,
+        "component": r["component"] or "",
+        "amount": line.amount,
+        "reference": r["reference"] or "",
+        "actor": r["actor_name"] or "",
+        "balance_after": running,
+        "transaction_id": int(r["txn"]),
+        "reverses": int(r["reverses"]) if r["reverses"] is not None else None,
+        "notes": r["memo"] or "",
+    }
 
 
 def _event_day(value_date: Any, recorded: Any) -> str:
