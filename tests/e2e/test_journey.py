@@ -211,9 +211,9 @@ def test_apply_review_approve(new_page, staff, worker, device):
     with open(workbook.path(), "rb") as handle:
         sheet = load_workbook(io.BytesIO(handle.read()), read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
-    header = list(rows[0])
-    payments = [r for r in rows[1:] if r[header.index("kind")] == "payment"]
-    assert [r[header.index("amount")] for r in payments] == [5_950_000]
+    header = list(rows[0])  # headings and kinds in the reader's language, money as numbers
+    payments = [r for r in rows[1:] if r[header.index("Uraian")] == "Pembayaran ke kelompok"]
+    assert [r[header.index("Jumlah (Rp)")] for r in payments] == [5_950_000]
 
 
 def test_applicant_on_a_phone(new_page, staff):
