@@ -20,6 +20,7 @@ TABLES = (
     "group_members",
     "applications",
     "history_events",
+    "fund_returns",
     "attachments",
     "tranches",
     "reports",

@@ -345,10 +345,10 @@ class Demo:
             production.append(ProductionLine(product=product, unit=unit, quantity=made))
             sales.append(SaleLine(product=product, quantity=sold, revenue=sold * price))
             revenue += sold * price
-        # Grant money is spent by RAB component, out of what was paid for it (all of it in the final report);
+        # Grant money is spent by RAB component, out of what was paid for it (nearly all in the final report);
         # raw materials and promotion come from the group's own sales money (its reinvestment).
         held = (await ledger.pools(application_id))["grant"]
-        share = 100 if final else (60 if month == 0 else 40)
+        share = 90 if final else (60 if month == 0 else 40)  # a tenth is left over, and returned at the end
         expenses = [
             ExpenseLine(category=GRANT_CATEGORY[c], amount=held[c] * share // 100, source="grant", component=c)
             for c in COMPONENTS
@@ -384,9 +384,30 @@ class Demo:
             final = target == "completed" and m == reports - 1
             await self.report(leader, application_id, period, m, index, final)
             await self.pay_due(application_id, min(today(), dt.date(local.year, local.month, 20)))
+        if target == "completed":
+            await self.return_leftover(leader, application_id, index)
         if target in ("completed", "suspended", "terminated"):
             ending = {"completed": "complete", "suspended": "suspend", "terminated": "terminate"}
             await self.step(leader, application_id, ending[target])
+
+    async def return_leftover(self, leader: CurrentUser, application_id: int, index: int) -> None:
+        """A finished group deposits the grant money it did not spend back to the state treasury (NTPN)."""
+        from tkm.applications import attachments
+        from tkm.ledger import returns
+        from tkm.ledger import services as ledger
+
+        unspent = sum((await ledger.pools(application_id))["grant"].values())
+        if not unspent:
+            return
+        proof = await attachments.upload(application_id, leader, "receipt", "bukti-setor.pdf", io.BytesIO(PDF_BYTES))
+        body = {
+            "amount": unspent,
+            "deposited_on": today().isoformat(),
+            "ntpn": f"0{index:02d}{application_id:05d}DEMO0000"[:16].ljust(16, "0"),
+            "attachment_id": int(proof["id"]),
+            "notes": "Sisa dana bantuan yang tidak terpakai disetor ke kas negara.",
+        }
+        await returns.record_return(application_id, self.finance, body, f"demo-return-{application_id}")
 
 
 async def _users() -> dict[str, CurrentUser]:
