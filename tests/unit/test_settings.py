@@ -1,5 +1,7 @@
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +77,24 @@ def test_cli_stops_with_one_line_naming_the_setting(tmp_path):
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "TKM_DATABASE_URL" in lines[0], result.stderr
+
+
+def _key_of(directory: str, results: Any) -> None:
+    from tkm.core.settings import _dev_secret
+
+    results.put(_dev_secret(Path(directory)))
+
+
+def test_processes_starting_at_once_on_a_new_data_dir_share_one_whole_key(tmp_path):
+    """Web, worker and scheduler may start together: each gets the same, complete key, and no draft is left."""
+    import multiprocessing
+
+    results: Any = multiprocessing.Queue()
+    starters = [multiprocessing.Process(target=_key_of, args=(str(tmp_path), results)) for _ in range(6)]
+    for process in starters:
+        process.start()
+    for process in starters:
+        process.join(30)
+    keys = {results.get(timeout=5) for _ in starters}
+    assert len(keys) == 1 and len(keys.pop()) >= 48
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]

@@ -106,16 +106,27 @@ def _check_broker_url(url: str) -> str:
 
 
 def _dev_secret(data_dir: Path) -> str:
-    """A per-installation key kept in TKM_DATA_DIR so sessions survive restarts."""
+    """A per-installation key kept in TKM_DATA_DIR so sessions survive restarts.
+
+    Several processes may start at once on a new data dir (web, worker, scheduler): the key is written whole
+    to a file of its own and then linked into place, so a reader never sees half a key and the first process
+    to link wins; the others read the winner's key.
+    """
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        fh.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
