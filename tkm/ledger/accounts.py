@@ -61,7 +61,6 @@ from typing import Any
 
 from tkm.programmes.schemas import COMPONENTS
 
-EXPENSE_CATEGORIES = ("raw_materials", "equipment", "wages", "marketing", "other")
 #: The largest single amount accepted (Rp1 quadrillion); keeps every sum far inside BIGINT.
 MAX_AMOUNT = 10**15
 

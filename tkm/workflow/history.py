@@ -70,10 +70,3 @@ async def last_actor(kind: str, record_id: int, action: str) -> int | None:
         .first()
     )
     return None if row is None or row["actor"] is None else int(row["actor"])
-
-
-async def count(kind: str, record_id: int) -> int:
-    row = await db.fetch_one(
-        "SELECT COUNT(*) AS n FROM history_events WHERE record_kind = {} AND record_id = {}", kind, record_id
-    )
-    return int(row["n"]) if row else 0
