@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from importlib import import_module
 from typing import Any
 
 import click
@@ -150,11 +149,11 @@ def verify() -> None:
     async def _verify() -> list[tuple[str, Any]]:
         db.configure()
         results = []
+        from tkm.core.domain import resolve
         from tkm.domains import checks
 
         for label, target in checks():
-            module, _sep, attr = target.partition(":")
-            results.append((label, await getattr(import_module(module), attr)()))
+            results.append((label, await resolve(target)()))
         return results
 
     failed = False

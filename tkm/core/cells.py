@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tkm.core.errors import invalid
 from tkm.core.i18n import _
+from tkm.programmes.services import JAKARTA  # dates of the money are Western Indonesia days, as letters print
 
-#: Dates of the money are the days of Western Indonesia time, as letters and pages print them.
-JAKARTA = ZoneInfo("Asia/Jakarta")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 #: XLSX number formats: whole rupiah with thousands separators (Excel shows them in the reader's locale).

@@ -396,7 +396,7 @@ class Demo:
         from tkm.ledger import returns
         from tkm.ledger import services as ledger
 
-        unspent = sum((await ledger.pools(application_id))["grant"].values())
+        unspent = await ledger.grant_unspent(application_id)
         if not unspent:
             return
         proof = await attachments.upload(application_id, leader, "receipt", "bukti-setor.pdf", io.BytesIO(PDF_BYTES))

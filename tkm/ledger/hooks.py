@@ -39,15 +39,11 @@ async def release_commitments(ctx: TransitionContext) -> None:
     ctx.results["released"] = await services.release_commitments(ctx.application_id, ctx.actor, memo[:2000])
 
 
-async def _unspent(application_id: int) -> int:
-    return sum((await services.pools(application_id))["grant"].values())
-
-
 @guard("grant_money_settled")
 async def grant_money_settled(ctx: TransitionContext) -> Refusal | None:
     """A grant is completed only once its grant money is spent or returned to the treasury, unless the
     approver waived the rest (the action ``waive_unspent``, whose reason the history keeps)."""
-    unspent = await _unspent(ctx.application_id)
+    unspent = await services.grant_unspent(ctx.application_id)
     if not unspent or await history.last_actor("application", ctx.application_id, "waive_unspent") is not None:
         return None
     return Refusal(
@@ -64,6 +60,6 @@ async def grant_money_settled(ctx: TransitionContext) -> Refusal | None:
 @guard("grant_money_unspent")
 async def grant_money_unspent(ctx: TransitionContext) -> Refusal | None:
     """Only a grant that still holds unspent money has anything to waive."""
-    if await _unspent(ctx.application_id):
+    if await services.grant_unspent(ctx.application_id):
         return None
     return Refusal(_("No grant money is left unspent."))

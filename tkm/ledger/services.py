@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tkm.auth.roles import CurrentUser
-from tkm.core import audit, db, hashchain
+from tkm.core import audit, cells, db, hashchain
 from tkm.core.errors import Conflict, FieldError, NotFound, ValidationProblem
 from tkm.core.i18n import N_, _
 from tkm.core.money import rupiah
@@ -396,6 +396,11 @@ async def record_payment(
             ),
             actor,
         )
+
+
+async def grant_unspent(application_id: int) -> int:
+    """The grant money a grant's group still holds, all components together."""
+    return sum((await pools(application_id))["grant"].values())
 
 
 async def pools(application_id: int) -> dict[str, Any]:
@@ -853,12 +858,10 @@ def _line_out(r: dict[str, Any], line: TrailLine, running: int) -> dict[str, Any
 
 
 def _event_day(value_date: Any, recorded: Any) -> str:
-    """The ISO day an entry is dated by: its value date, else the Jakarta day it was recorded."""
-    if value_date:
-        return value_date.isoformat() if isinstance(value_date, dt.date) else str(value_date)[:10]
-    from tkm.programmes.services import JAKARTA
-
-    return _as_datetime(recorded).astimezone(JAKARTA).date().isoformat()
+    """The ISO day an entry is dated by: its value date, else the Western Indonesia day it was recorded."""
+    day = cells.excel_date(value_date or _as_datetime(recorded))
+    assert day is not None
+    return day.isoformat()
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -28,6 +28,7 @@ from tkm.core.errors import Conflict, FieldError, Forbidden, NotFound, NotYours,
 from tkm.core.i18n import _
 from tkm.core.money import rupiah
 from tkm.core.pagination import PageParams
+from tkm.ledger.accounts import SOURCES
 from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.services import JAKARTA
 from tkm.reports.schemas import ReportIn
@@ -38,7 +39,6 @@ from tkm.workflow.definition import Workflow
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXPENSE_CATEGORIES = ("raw_materials", "equipment", "wages", "marketing", "other")
-SOURCES = ("grant", "sales")
 MAX_AMOUNT = 10**13
 MAX_LINES = 100
 
