@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tkm.amendments.domain import DOMAIN as amendments
 from tkm.applications.domain import DOMAIN as applications
 from tkm.auth.domain import DOMAIN as auth
 from tkm.core.domain import DOMAIN as core
@@ -36,6 +37,7 @@ DOMAINS: tuple[Domain, ...] = (
     ledger,
     reports,
     disbursement,
+    amendments,
     documents,
     dashboard,
     web,

@@ -263,7 +263,7 @@ async def build(
     if kind == "rejection_letter":
         earlier = _latest(part, "not_recommend")
         part["review_reasons"] = earlier["notes"] if earlier else ""
-    if kind in ("payment_order", "handover_record", "funds_trail", "return_receipt"):
+    if kind in ("payment_order", "handover_record", "funds_trail", "return_receipt", "amendment_decree"):
         part["decree"] = await decree_of(application_id)
     if kind == "payment_order":
         part["tranche"] = _tranche(data, paid=False)
@@ -280,6 +280,17 @@ async def build(
                 {"component": c, "label": component_label(c), "amount": int(a)}
                 for c, a in (deposit.get("by_component") or {}).items()
             ],
+        }
+    elif kind == "amendment_decree":
+        amendment = data["amendment"]
+        part["amendment"] = {
+            "id": int(amendment["id"]),
+            "reason": str(amendment["reason"]),
+            "components": [{**row, "label": component_label(row["component"])} for row in amendment["components"]],
+            "total_before": int(amendment["total_before"]),
+            "total_after": int(amendment["total_after"]),
+            "lines": [{**line, "label": component_label(line["component"])} for line in amendment["lines"]],
+            "tranches": [{**t, "label": component_label(t["component"])} for t in amendment["tranches"]],
         }
     elif kind == "funds_trail":
         part["entries"] = [

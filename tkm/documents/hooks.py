@@ -21,6 +21,7 @@ LETTER_KINDS = {
         "termination_letter",
     ),
     "tranche": ("payment_order", "handover_record"),
+    "amendment": ("amendment_decree",),
 }
 
 
@@ -29,7 +30,8 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
     """Issue ``kind`` about this transition; running twice issues once.
 
     An application's letter is about the transition's history event; a tranche's payment order about this
-    authorization (a new one after a bank failure) and its handover record about the payment.
+    authorization (a new one after a bank failure) and its handover record about the payment; an amendment's
+    decree about the amendment (its budget before and after and the re-planned tranches).
     """
     if kind not in LETTER_KINDS.get(ctx.record_kind, ()):
         raise ValueError(f"issue_letter: {kind!r} is not a letter of a {ctx.record_kind}")
@@ -42,6 +44,16 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
             document_id = await services.issue_payment_order(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
         else:
             document_id = await services.issue_handover_record(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
+    elif ctx.record_kind == "amendment":
+        from tkm.amendments.services import decree_data
+
+        document_id = await services.issue(
+            kind,
+            application_id=ctx.application_id,
+            context_key=f"amendment:{ctx.record_id}",
+            actor=ctx.actor,
+            data=await decree_data(ctx.record_id),
+        )
     else:
         document_id = await services.issue(
             kind, application_id=ctx.application_id, context_key=f"event:{ctx.event_id}", actor=ctx.actor

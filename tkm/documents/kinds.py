@@ -28,6 +28,12 @@ KINDS: dict[str, Kind] = {
         Kind("approval_decree", "SK", "Keputusan Penetapan Penerima Bantuan", N_("Decree naming the recipient")),
         Kind("rejection_letter", "TLK", "Pemberitahuan Hasil Seleksi", N_("Rejection letter")),
         Kind("termination_letter", "PHB", "Pemberitahuan Penghentian Bantuan", N_("Termination letter")),
+        Kind(
+            "amendment_decree",
+            "SK-PRB",
+            "Keputusan Perubahan Rencana Anggaran Biaya",
+            N_("Budget amendment decree"),
+        ),
         Kind("payment_order", "SPM", "Surat Perintah Membayar", N_("Payment order")),
         Kind("handover_record", "BAST", "Berita Acara Serah Terima Bantuan", N_("Handover record")),
         Kind("funds_trail", "JD", "Laporan Jejak Dana Bantuan", N_("Funds trail")),
@@ -80,6 +86,7 @@ LEDGER_KIND_LABELS = {
     "report_revenue": "Pendapatan penjualan (laporan)",
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
+    "amendment": "Perubahan RAB",
 }
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).

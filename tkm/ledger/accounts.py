@@ -41,6 +41,9 @@ return         per component: Dr app:returned:{c} / Cr app:grant_cash:{c} (a dep
 release        per component: Dr prog:available / Cr app:committed:{c} (what is still committed and
                will not be paid: a terminated grant's unpaid tranches, a completed grant's remainder;
                the money goes back to the programme; a release is final and is not reversed)
+amendment      per component whose approved amount changes: app:committed:{c} by the change (Dr a rise,
+               Cr a fall), and Dr prog:available by what a lower total gives back (an approved budget
+               amendment, perubahan RAB: the total never rises, paid money is never re-planned)
 reversal       every entry of the original with its sign flipped (a failed bank payment returns the
                money to committed)
 =============  ===================================================================================
@@ -74,6 +77,8 @@ class Kind(StrEnum):
     deposit = "return"
     reversal = "reversal"
     release = "release"
+    #: An approved budget amendment: commitments move between components (and a lower total goes back).
+    amendment = "amendment"
 
 
 #: Where money for a reported expense came from.
@@ -186,6 +191,19 @@ def release_legs(programme_id: int, application_id: int, committed: dict[str, in
     return legs
 
 
+def amendment_legs(programme_id: int, application_id: int, change: dict[str, int]) -> list[Leg]:
+    """Move commitments by ``change`` ``{component: new − old approved}``; the net (≤ 0 for an amendment, whose
+    total never rises) is the programme's available money given back, so the posting balances."""
+    legs: list[Leg] = []
+    for component in sorted(change, key=_component_order):
+        if change[component]:
+            legs.append((application_account(application_id, "committed", component), change[component]))
+    net = sum(change.values())
+    if net:
+        legs.append((programme_account(programme_id, "available"), -net))
+    return legs
+
+
 def reversal_legs(original: Iterable[Leg]) -> list[Leg]:
     return [(account, -amount) for account, amount in original]
 
@@ -202,6 +220,7 @@ LINE_ACCOUNTS = {
     Kind.commit: frozenset({"committed"}),
     Kind.payment: frozenset({"disbursed"}),
     Kind.release: frozenset({"committed"}),
+    Kind.amendment: frozenset({"committed"}),
     Kind.report: frozenset({"grant_spent", "revenue", "reinvestment"}),
     Kind.deposit: frozenset({"returned"}),
 }

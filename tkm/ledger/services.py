@@ -49,6 +49,7 @@ from tkm.ledger.accounts import (
     Kind,
     Leg,
     TrailLine,
+    amendment_legs,
     application_account,
     commit_legs,
     funding_legs,
@@ -531,6 +532,61 @@ async def release_commitments(application_id: int, actor: CurrentUser | None, re
         await _write(txn, release.legs)
         await _sync_funding(programme, actor)  # a lowered ceiling takes back what this released
         return total
+
+
+async def amend_commitments(
+    application_id: int, change: dict[str, int], actor: CurrentUser | None, *, reference: str = "", memo: str = ""
+) -> int | None:
+    """Move an application's commitments between components by ``change`` ``{component: new − old approved}``
+    in one balanced ``amendment`` posting; returns the transaction id (None when nothing changes).
+
+    A budget amendment never raises the total (the net change is ≤ 0: what it gives up goes back to the
+    programme's available money) and never takes a component's commitment below zero (paid money stays).
+    Runs in the caller's transaction, in the module's lock order (application, audit event, programme, chain).
+    """
+    errors: list[FieldError] = []
+    for component, amount in change.items():
+        if component not in COMPONENTS:
+            errors.append(FieldError(f"budget.{component}", _("Unknown component %(name)s.", name=component)))
+        elif not _is_int(amount) or abs(amount) > MAX_AMOUNT:
+            errors.append(FieldError(f"budget.{component}", _("Must be a whole number.")))
+    if not errors and sum(change.values()) > 0:
+        errors.append(FieldError("budget", _("An amendment may not raise the approved total.")))
+    if errors:
+        raise ValidationProblem(errors)
+    change = {c: a for c, a in change.items() if a}
+    if not change:
+        return None
+    async with db.transaction():
+        app = await _load_application(application_id, lock=True)
+        for component, amount in change.items():
+            committed = await _balance(application_account(application_id, "committed", component).code)
+            if committed + amount < 0:
+                raise Conflict(
+                    _(
+                        "%(component)s has %(committed)s committed and unpaid; the amendment takes away %(amount)s.",
+                        component=_component_label(component),
+                        committed=rupiah(committed),
+                        amount=rupiah(-amount),
+                    ),
+                    title=OVER_APPROVED,
+                    errors=[FieldError(f"budget.{component}", _("Paid money is never re-planned."))],
+                )
+        posting = Posting(
+            Kind.amendment,
+            amendment_legs(app.programme_id, application_id, change),
+            application_id=application_id,
+            programme_id=app.programme_id,
+            reference=reference,
+            memo=memo,
+            audit_details={"change": change, "given_back": -sum(change.values())},
+        )
+        # Not post(): the programme is locked between the audit event and the entries (the one lock order).
+        txn = await _open(posting, actor)
+        programme = await _lock_programme(app.programme_id)
+        await _write(txn, posting.legs)
+        await _sync_funding(programme, actor)  # a lowered ceiling takes back what this gave back
+        return int(txn["id"])
 
 
 def _check_reason(value: Any, errors: list[FieldError]) -> str:

@@ -70,11 +70,13 @@ LABELS: dict[str, dict[str, str]] = {
         "return": N_("Returned to the treasury"),
         "reversal": N_("Reversal"),
         "release": N_("Released to the programme"),
+        "amendment": N_("Budget amendment"),
     },
     "doc": {
         "submission_receipt": N_("Submission receipt"),
         "revision_request": N_("Revision request"),
         "approval_decree": N_("Approval decree (SK)"),
+        "amendment_decree": N_("Budget amendment decree"),
         "rejection_letter": N_("Rejection letter"),
         "termination_letter": N_("Termination letter"),
         "payment_order": N_("Payment order (SPM)"),
@@ -110,6 +112,8 @@ FLOW_LABELS = {
     "tranche_action": ("tranche", "action"),
     "report_status": ("report", "state"),
     "report_action": ("report", "action"),
+    "amendment_status": ("amendment", "state"),
+    "amendment_action": ("amendment", "action"),
 }
 
 

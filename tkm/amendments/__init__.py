@@ -1,0 +1,1 @@
+"""Budget amendments (perubahan RAB) of active grants."""
