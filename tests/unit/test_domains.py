@@ -46,6 +46,7 @@ def test_the_app_piccolo_celery_and_the_menu_read_the_list():
     assert set(domains.task_modules()) <= set(celery_app.conf.include)
     assert [item.href for item in nav.all_items()] == [item.href for item in domains.nav_items()]
     assert {p.template for p in nav.all_panels()} == {
+        "amendments/_panel.html",
         "disbursement/_panel.html",
         "documents/_panel.html",
         "partials/panel.html",
