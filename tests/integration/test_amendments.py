@@ -91,12 +91,13 @@ def posting_legs(world: World, txn: int) -> list[tuple[str, int]]:
 
 
 def verified(world: World) -> None:
-    """What ``tkm verify`` runs: the funds trail's chain, balances and non-negative pools, and the monthly activity."""
-    from tkm.ledger import activity
-    from tkm.ledger import services as ledger
+    """What ``tkm verify`` runs (every domain's check: the funds trail's chain, balanced postings and pools that
+    never go below zero, the monthly activity, the audit chain, void letters), each finding nothing broken."""
+    from tkm.core.domain import resolve
+    from tkm.domains import checks
 
-    assert world.api.call(ledger.verify) is None
-    assert world.api.call(activity.verify) is None
+    for name, target in checks():
+        assert world.api.call(resolve(target)) is None, name
 
 
 def test_an_approved_amendment_moves_commitments_replans_unpaid_tranches_and_issues_a_decree(world):
@@ -369,3 +370,12 @@ def test_the_application_page_lists_amendments_with_actions_and_offers_the_form(
     r = approver.post(f"/amendments/{amendment['id']}/actions/approve", {"version": "2"})
     assert r.status_code == 303
     assert amendments(world, app["id"])[0]["status"] == "approved"
+
+
+def test_tkm_verify_passes_over_the_database_after_the_amendments(world, env):
+    """The real command, over this module's database after every journey above (approved, rejected, refused)."""
+    from tkm.testing import processes
+
+    result = processes.run_tkm(["verify"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok     funds trail" in result.stdout and "BROKEN" not in result.stdout
