@@ -286,7 +286,8 @@ def test_bad_amendments_name_the_field_and_write_nothing(world, make, reason, fi
 
 def test_only_the_applicant_of_an_active_grant_proposes_one_at_a_time(world):
     body = {"budget": moved(), "reason": REASON}
-    pending = world.to_state(world.new_application(group=world.make_group(world.applicant, name="Kel B"))["id"], "approved")
+    group = world.make_group(world.applicant, name="Kelompok Belum Aktif")
+    pending = world.to_state(world.new_application(group=group)["id"], "approved")
     r = world.post(f"/api/v1/applications/{pending['id']}/amendments", world.applicant, body)
     assert r.status_code == 409, r.text
     app = funded(world, "Kelompok Satu Saja")
@@ -348,8 +349,9 @@ def test_the_application_page_lists_amendments_with_actions_and_offers_the_form(
     assert form.status_code == 200
     assert 'value="Mesin jahit dan bahan kain"' in form.text and 'value="10000000"' in form.text
     rows = moved()
-    data = [("reason", REASON)] + [(f"budget[{i}].{k}", str(v)) for i, line in enumerate(rows) for k, v in line.items()]
-    bad = pages.post(f"/applications/{app['id']}/amendments/new", [("reason", "")] + data[1:])
+    lines = [(f"budget[{i}].{k}", str(v)) for i, line in enumerate(rows) for k, v in line.items()]
+    data = [("reason", REASON), *lines]
+    bad = pages.post(f"/applications/{app['id']}/amendments/new", [("reason", ""), *lines])
     assert bad.status_code == 422, bad.text
     assert amendments(world, app["id"]) == []
     r = pages.post(f"/applications/{app['id']}/amendments/new", data)
