@@ -86,7 +86,8 @@ async def _page(
             "errors": errors,
             "components": component_options(),
             "budget_view": budget_view(data, programme),
-            "caps": _programme_caps(programme),
+            # The page's script checks the total against "max": for an amendment, the approved total.
+            "caps": {**_programme_caps(programme), "max": sum(held["approved"].values())},
             "approved": held["approved"],
             "disbursed": held["disbursed"],
         },
