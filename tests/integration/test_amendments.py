@@ -381,3 +381,31 @@ def test_tkm_verify_passes_over_the_database_after_the_amendments(world, env):
     result = processes.run_tkm(["verify"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok     funds trail" in result.stdout and "BROKEN" not in result.stdout
+
+
+def test_a_paid_up_component_that_grows_gets_a_new_tranche_by_the_plan(world):
+    app = funded(world, "Kelompok Tambah Desain")
+    # Product development (Rp2.000.000) is paid in full; it grows by Rp1.000.000 taken from capital.
+    lines = budget(capital=9_000_000, product_development=3_000_000)
+    amendment = propose(world, app["id"], lines).json()
+    amendment = act(world, amendment, "recommend", world.reviewer).json()
+    r = act(world, amendment, "approve", world.approver)
+    assert r.status_code == 200, r.text
+    after = {t["reference"]: t for t in tranches(world, app["id"])}
+    dev = sorted((t for t in after.values() if t["component"] == "product_development"), key=lambda t: t["seq"])
+    assert [(t["reference"], t["amount"], t["status"]) for t in dev] == [
+        (f"TKM-{app['id']}-DEV1", 2_000_000, "paid"),
+        (f"TKM-{app['id']}-DEV2", 1_000_000, "planned"),
+    ]
+    assert after[f"TKM-{app['id']}-CAP2"]["amount"] == 2_000_000
+    assert world.pay(after[f"TKM-{app['id']}-DEV2"])["status"] == "paid"
+    by_component = totals(world, app["id"])["by_component"]
+    assert by_component["product_development"] == {
+        "approved": 3_000_000,
+        "disbursed": 3_000_000,
+        "grant_spent": 0,
+        "returned": 0,
+        "unspent": 3_000_000,
+    }
+    assert sum(v["approved"] for v in by_component.values()) == 17_000_000
+    verified(world)
