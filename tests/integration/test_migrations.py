@@ -38,7 +38,7 @@ class Installation:
 
     def __init__(self, kind: str, data_dir: Path, secret_key: str, postgres_name: str | None = None) -> None:
         self.kind, self.postgres_name = kind, postgres_name
-        self.env = {"TKM_DATA_DIR": str(data_dir), "TKM_SECRET_KEY": secret_key}
+        self.env = {"TKM_DATA_DIR": str(data_dir), "TKM_SECRET_KEY": secret_key, "TKM_LEDGER_KEY": "l" * 40}
         if postgres_name:
             self.env["TKM_DATABASE_URL"] = services.postgres_url_for(postgres_name)
         self.sqlite_path = data_dir / "tkm.sqlite3"
