@@ -179,6 +179,42 @@ def test_a_checkpoint_is_signed_and_printed_on_the_funds_trail(world, paid, env)
     assert_whole(env)
 
 
+def refused(database: Any, sql: str) -> str:
+    """Run ``sql`` as an ordinary writer (triggers on); the database's refusal (fails when it is accepted)."""
+    if database.kind == "sqlite":
+        conn = sqlite3.connect(database.url.removeprefix("sqlite:///"))
+        try:
+            with pytest.raises(sqlite3.DatabaseError) as info:
+                conn.execute(sql)
+                conn.commit()
+        finally:
+            conn.close()
+        return str(info.value)
+    import asyncpg
+
+    async def attempt() -> str:
+        conn = await asyncpg.connect(database.url)
+        try:
+            with pytest.raises(asyncpg.PostgresError) as caught:
+                await conn.execute(sql)
+            return str(caught.value)
+        finally:
+            await conn.close()
+
+    return asyncio.run(attempt())
+
+
+@pytest.mark.parametrize("table", ["audit_events", "history_events"])
+def test_the_audit_trail_and_the_history_are_append_only(database, world, paid, table):
+    (before,) = rows(world, f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
+    assert int(before["n"]) > 0
+    assert "append-only" in refused(database, f"UPDATE {table} SET hash = 'tampered'")  # noqa: S608
+    assert "append-only" in refused(database, f"DELETE FROM {table}")  # noqa: S608
+    if database.kind == "postgres":
+        assert "append-only" in refused(database, f"TRUNCATE {table}")
+    assert rows(world, f"SELECT COUNT(*) AS n FROM {table}") == [before]  # noqa: S608
+
+
 def test_a_payment_changed_and_the_chain_recomputed_without_the_key(database, world, paid, env):
     entries = ledger_chain(world)
     payment = next(e for e in entries if e["kind"] == "payment")
