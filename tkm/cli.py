@@ -64,6 +64,9 @@ async def _migrate() -> list[str]:
     if not result.success:
         raise click.ClickException(f"migration failed: {result.message}")
     after = [m["name"] for m in await Migration.select(Migration.name).order_by(Migration.id)]
+    from tkm.core import checkpoints
+
+    await checkpoints.first()
     return [name for name in after if name not in before]
 
 

@@ -176,6 +176,12 @@ def test_a_checkpoint_is_signed_and_printed_on_the_funds_trail(world, paid, env)
 
     pdf = world.get(f"/api/v1/documents/{issued.json()['id']}/pdf", world.auditor).content
     assert latest["hash"] in pdf_text(pdf).replace("\n", "")
+
+    summary = world.post("/api/v1/programme-reports", world.auditor, {"programme": world.programme["code"]})
+    assert summary.status_code in (200, 201, 202), summary.text
+    world.api.call(documents.render, summary.json()["id"])
+    pdf = world.get(f"/api/v1/documents/{summary.json()['id']}/pdf", world.auditor).content
+    assert latest["hash"] in pdf_text(pdf).replace("\n", "")
     assert_whole(env)
 
 
