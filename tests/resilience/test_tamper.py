@@ -373,6 +373,17 @@ def test_a_letter_file_deleted_or_changed(world, paid, env, settings):
     assert world.api.call(documents.verify_void) is None
     assert_whole(env)
 
+    # An uploaded attachment, one byte changed.
+    (upload,) = rows(
+        world, "SELECT id, storage_key FROM attachments WHERE application = {} ORDER BY id LIMIT 1", paid["app"]["id"]
+    )
+    path = settings.data_dir / "attachments" / upload["storage_key"]
+    original = path.read_bytes()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 0x01]))
+    assert_caught(env, "files against their hashes", f"attachments record {upload['id']}", "does not match")
+    path.write_bytes(original)
+    assert_whole(env)
+
 
 def test_a_checkpoint_file_edited(paid, env):
     name = checkpoints.names()[-1]
