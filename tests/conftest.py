@@ -7,6 +7,7 @@ tricks would not reach it (see DESIGN.md).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
 import sys
@@ -40,6 +41,11 @@ def secret_key() -> str:
     return secrets.token_urlsafe(48)
 
 
+def ledger_key_for(secret_key: str) -> str:
+    """The installation's TKM_LEDGER_KEY (production needs one, different from the secret key)."""
+    return hashlib.sha256(b"ledger:" + secret_key.encode()).hexdigest()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory, secret_key: str) -> Path:
     base = tmp_path_factory.mktemp("sqlite-template")
@@ -56,6 +62,7 @@ def postgres_template(secret_key: str, tmp_path_factory: pytest.TempPathFactory)
             {
                 "TKM_DATABASE_URL": external.postgres_url_for(name),
                 "TKM_SECRET_KEY": secret_key,
+                "TKM_LEDGER_KEY": ledger_key_for(secret_key),
                 "TKM_DATA_DIR": str(tmp_path_factory.mktemp("postgres-template")),
             }
         )
@@ -103,6 +110,7 @@ def settings_env(database: TestDatabase, data_dir: Path, secret_key: str, broker
         "TKM_DATA_DIR": str(data_dir),
         "TKM_DATABASE_URL": database.url,
         "TKM_SECRET_KEY": secret_key,
+        "TKM_LEDGER_KEY": ledger_key_for(secret_key),
         "TKM_QUEUE": f"tkm-test-{secrets.token_hex(4)}",
     }
     if broker == "redis":

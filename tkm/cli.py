@@ -64,6 +64,9 @@ async def _migrate() -> list[str]:
     if not result.success:
         raise click.ClickException(f"migration failed: {result.message}")
     after = [m["name"] for m in await Migration.select(Migration.name).order_by(Migration.id)]
+    from tkm.core import checkpoints
+
+    await checkpoints.first()
     return [name for name in after if name not in before]
 
 
@@ -141,12 +144,14 @@ def user_add(email: str, role: str, regions: tuple[str, ...], name: str | None, 
 
 
 @main.command()
-def verify() -> None:
-    """Check every funds trail and audit chain; exits non-zero naming the first broken record."""
+@click.option("--checkpoint", is_flag=True, help="When everything holds, also write a signed checkpoint of the chains")
+def verify(checkpoint: bool) -> None:
+    """Check the hash chains against their key and the checkpoints, tranches and budgets against the funds
+    trail, files against their hashes; exits non-zero with one line per broken check, naming the record."""
     _settings_or_exit()
-    from tkm.core import db
+    from tkm.core import checkpoints, db
 
-    async def _verify() -> list[tuple[str, Any]]:
+    async def _verify() -> tuple[list[tuple[str, Any]], dict[str, Any] | None]:
         db.configure()
         results = []
         from tkm.core.domain import resolve
@@ -154,15 +159,22 @@ def verify() -> None:
 
         for label, target in checks():
             results.append((label, await resolve(target)()))
-        return results
+        # Only a whole database is checkpointed: a checkpoint of a broken one would vouch for the break.
+        written = await checkpoints.write() if checkpoint and not any(b for _l, b in results) else None
+        return results, written
 
+    results, written = asyncio.run(_verify())
     failed = False
-    for label, broken in asyncio.run(_verify()):
+    for label, broken in results:
         if broken:
             failed = True
             click.echo(f"BROKEN {label}: {broken}")
         else:
             click.echo(f"ok     {label}")
+    if written:
+        click.echo(f"Checkpoint {written['name']} written: {written['signature']}")
+    elif checkpoint:
+        click.echo("No checkpoint written: the database does not verify.", err=True)
     sys.exit(1 if failed else 0)
 
 

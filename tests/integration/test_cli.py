@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from tests.conftest import ledger_key_for
 from tests.support.api import PASSWORD
 from tkm.testing import external, processes
 
@@ -16,7 +17,7 @@ def fresh_env(request, tmp_path_factory, secret_key):
     """An empty database of each kind, not yet migrated."""
     kind = request.param
     data = tmp_path_factory.mktemp(f"cli-{kind}")
-    env = {"TKM_DATA_DIR": str(data), "TKM_SECRET_KEY": secret_key}
+    env = {"TKM_DATA_DIR": str(data), "TKM_SECRET_KEY": secret_key, "TKM_LEDGER_KEY": ledger_key_for(secret_key)}
     if kind == "postgres":
         external.require_postgres()
         name = external.create_postgres_database()
@@ -95,18 +96,21 @@ def test_user_add_reads_the_password_from_stdin_and_verify_detects_tampering(fre
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "ok" in verified.stdout
 
-    # Edit one audit event behind the application's back.
+    # Edit one audit event behind the application's back (past its append-only triggers, as DDL rights allow).
     sql = "UPDATE audit_events SET actor = 'someone-else@tkm.test' WHERE seq = 1"
     url = fresh_env.get("TKM_DATABASE_URL")
     if url is None:
         with sqlite3.connect(f"{fresh_env['TKM_DATA_DIR']}/tkm.sqlite3") as conn:
+            conn.execute("DROP TRIGGER audit_events_no_update")
             conn.execute(sql)
     else:
         import asyncpg
 
         async def tamper():
             conn = await asyncpg.connect(url)
-            await conn.execute(sql)
+            async with conn.transaction():
+                await conn.execute("SET LOCAL session_replication_role = replica")
+                await conn.execute(sql)
             await conn.close()
 
         asyncio.run(tamper())

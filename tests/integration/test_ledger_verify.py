@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import sqlite3
 
 import pytest
 
 from tests.support.api import Api
 from tests.support.ledger_setup import actor, make_application, make_programme
+from tkm.core import db
 from tkm.ledger import services
 from tkm.testing import processes
 
@@ -28,9 +30,16 @@ def posted(database, module_client):
     reviewer, applicant = api.make_user("reviewer", ["13"]), api.make_user("applicant")
     programme_id = make_programme(api, admin, ceiling=80_000_000)
     app = make_application(api, applicant, programme_id)
+    budget = {"capital": 10_000_000, "wages": 6_000_000}
+    # An approval writes the approved budget beside its commitment (tkm verify holds the two together).
     api.call(
-        services.commit_budget, app["id"], programme_id, {"capital": 10_000_000, "wages": 6_000_000}, actor(approver)
+        db.execute,
+        "UPDATE applications SET approved_budget = {}, approved_total = {} WHERE id = {}",
+        json.dumps(budget),
+        sum(budget.values()),
+        app["id"],
     )
+    api.call(services.commit_budget, app["id"], programme_id, budget, actor(approver))
     pay = api.call(services.record_payment, app["id"], "capital", 4_000_000, "TRF-1", actor(finance))
     api.call(services.reverse, pay, "rejected by the bank", actor(finance))
     api.call(services.record_payment, app["id"], "capital", 4_000_000, "TRF-2", actor(finance))

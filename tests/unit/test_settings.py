@@ -27,6 +27,7 @@ def test_production_is_selected_by_the_variables(tmp_path):
             "TKM_DATABASE_URL": "postgresql://u@db:5432/tkm",
             "TKM_BROKER_URL": "redis://redis:6379/0",
             "TKM_SECRET_KEY": secret,
+            "TKM_LEDGER_KEY": "l" * 40,
         }
     )
     assert s.is_production and s.database_kind == "postgres" and s.broker_kind == "redis"
@@ -41,6 +42,27 @@ def test_production_refuses_default_or_weak_secret(tmp_path, secret):
         env["TKM_SECRET_KEY"] = secret
     with pytest.raises(SettingsError, match="TKM_SECRET_KEY"):
         load_settings(env)
+
+
+@pytest.mark.parametrize("key", [None, "", "change-me", "short-key", "x" * 40])
+def test_production_refuses_a_missing_weak_or_reused_ledger_key(tmp_path, key):
+    """The chains' key is a secret of its own; production does not start without one, in one line."""
+    env = {"TKM_DATA_DIR": str(tmp_path), "TKM_DATABASE_URL": "postgresql://u@db:5432/tkm", "TKM_SECRET_KEY": "x" * 40}
+    if key is not None:
+        env["TKM_LEDGER_KEY"] = key
+    with pytest.raises(SettingsError, match="TKM_LEDGER_KEY") as refused:
+        load_settings(env)
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "ledger_key").exists()
+
+
+def test_development_makes_one_ledger_key_in_the_data_dir(tmp_path):
+    first = load_settings({"TKM_DATA_DIR": str(tmp_path)})
+    assert len(first.ledger_key) >= 32 and first.ledger_key != first.secret_key
+    assert (tmp_path / "ledger_key").read_text().strip() == first.ledger_key
+    assert load_settings({"TKM_DATA_DIR": str(tmp_path)}).ledger_key == first.ledger_key
+    given = load_settings({"TKM_DATA_DIR": str(tmp_path), "TKM_LEDGER_KEY": "k" * 40})
+    assert given.ledger_key == "k" * 40
 
 
 @pytest.mark.parametrize(

@@ -18,4 +18,5 @@ DOMAIN = Domain(
         ),
     ),
     hooks="tkm.applications.hooks",
+    checks=(("approved budgets against commitments", "tkm.applications.integrity:verify"),),
 )

@@ -73,7 +73,7 @@ async def record(
 
 async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
     """Walk the audit chain in sequence order, a batch at a time."""
-    verifier = hashchain.ChainVerifier(CHAIN)
+    verifier = await hashchain.verifier(CHAIN)
     last_seq = 0
     while True:
         rows = await (

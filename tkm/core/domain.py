@@ -87,5 +87,5 @@ DOMAIN = Domain(
     tables="tkm.core.tables",
     routes=("tkm.core.health:health",),
     tasks="tkm.core.tasks",
-    checks=(("audit trail", "tkm.core.audit:verify"),),
+    checks=(("audit trail", "tkm.core.audit:verify"), ("checkpoints", "tkm.core.checkpoints:verify")),
 )

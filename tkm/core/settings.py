@@ -44,6 +44,9 @@ class Settings:
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
     max_upload_bytes: int = 10 * 1024 * 1024
+    #: Keys the hash chains (HMAC-SHA256); kept out of the database so that database access alone cannot
+    #: recompute a link.
+    ledger_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -105,18 +108,18 @@ def _check_broker_url(url: str) -> str:
     return url
 
 
-def _dev_secret(data_dir: Path) -> str:
-    """A per-installation key kept in TKM_DATA_DIR so sessions survive restarts.
+def _dev_secret(data_dir: Path, name: str = "secret_key") -> str:
+    """A per-installation key kept in TKM_DATA_DIR so sessions (and chain links) survive restarts.
 
     Several processes may start at once on a new data dir (web, worker, scheduler): the key is written whole
     to a file of its own and then linked into place, so a reader never sees half a key and the first process
     to link wins; the others read the winner's key.
     """
-    path = data_dir / "secret_key"
+    path = data_dir / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(secrets.token_urlsafe(48))
@@ -160,6 +163,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     elif not secret_key:
         secret_key = _dev_secret(data_dir)
 
+    ledger_key = env.get("TKM_LEDGER_KEY", "")
+    if environment == "production":
+        if (
+            ledger_key.strip().lower() in PLACEHOLDER_SECRETS
+            or len(ledger_key) < MIN_SECRET_LENGTH
+            or (ledger_key == secret_key)
+        ):
+            raise SettingsError(
+                f"TKM_LEDGER_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} characters, "
+                "other than TKM_SECRET_KEY, in production "
+                "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+    elif not ledger_key:
+        ledger_key = _dev_secret(data_dir, "ledger_key")
+
     smtp_url = env.get("TKM_SMTP_URL") or None
     if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise SettingsError(f"TKM_SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, got {smtp_url!r}")
@@ -188,6 +206,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         broker_url=broker_url,
         result_backend=result_backend,
         secret_key=secret_key,
+        ledger_key=ledger_key,
         smtp_url=smtp_url,
         environment=environment,
         base_url=base_url,

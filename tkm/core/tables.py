@@ -11,6 +11,9 @@ class ChainHead(Table, tablename="chain_heads"):
     name = Varchar(length=100, unique=True)
     seq = BigInt(default=0)
     last_hash = Varchar(length=64, default="")
+    #: The first sequence number linked with the ledger key (HMAC); earlier links are plain SHA-256 ones
+    #: of a database made before links were keyed. Also marks where keyed history events begin (``history``).
+    keyed_from = BigInt(default=1)
 
 
 class AuditEvent(Table, tablename="audit_events"):

@@ -247,7 +247,7 @@ COLUMNS = {
     "budget_lines": ("application", "position", "component", "description", "quantity", "unit", "unit_cost", "total"),
     "history_events": (
         "record_kind", "record_id", "seq", "action", "from_state", "to_state", "actor", "actor_name", "actor_role",
-        "at", "notes", "body",
+        "at", "notes", "body", "hash",
     ),
     "tranches": (
         "application", "component", "seq", "amount", "condition", "status", "reference", "version", "requested_by",
@@ -511,7 +511,12 @@ async def _write(sink: Sink, rows: Rows, ledger: Batch, now: dt.datetime) -> Non
     await sink.insert("group_members", COLUMNS["group_members"], rows.members)
     await sink.insert("applications", COLUMNS["applications"], rows.applications)
     await sink.insert("budget_lines", COLUMNS["budget_lines"], rows.budget_lines)
-    await sink.insert("history_events", COLUMNS["history_events"], rows.events)
+    # Each event carries its keyed hash, as tkm.workflow.history.append writes it.
+    from tkm.workflow.history import row_hash
+
+    names = COLUMNS["history_events"][:-1]
+    events = [(*e, row_hash(dict(zip(names, e, strict=True)))) for e in rows.events]
+    await sink.insert("history_events", COLUMNS["history_events"], events)
     await sink.insert(
         "ledger_transactions",
         COLUMNS["ledger_transactions"],

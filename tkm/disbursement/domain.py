@@ -15,4 +15,5 @@ DOMAIN = Domain(
         ),
     ),
     hooks="tkm.disbursement.hooks",
+    checks=(("tranches against the ledger", "tkm.disbursement.integrity:verify"),),
 )

@@ -245,13 +245,25 @@ def day_of(value: dt.datetime | dt.date | str) -> str:
     return value.isoformat()
 
 
+def _checkpoint() -> dict[str, str] | None:
+    """The latest signed checkpoint of the chains (its signature and day), which the letter prints so that a
+    reader can hold the database to it later."""
+    from tkm.core import checkpoints
+
+    latest = checkpoints.latest()
+    return {"hash": latest["hash"], "on": day_of(latest["at"])} if latest else None
+
+
 async def build(
     kind: str, *, application_id: int | None, subject_key: str, data: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The kind-specific part of a letter's context."""
     data = data or {}
     if kind == "programme_summary":
-        return await programme_part(int(data["programme_id"]), str(data.get("region") or ""))
+        return {
+            **await programme_part(int(data["programme_id"]), str(data.get("region") or "")),
+            "checkpoint": _checkpoint(),
+        }
     if application_id is None:
         raise ValueError(f"{kind} needs an application")
     part = await application_part(application_id)
@@ -265,6 +277,8 @@ async def build(
         part["review_reasons"] = earlier["notes"] if earlier else ""
     if kind in ("payment_order", "handover_record", "funds_trail", "return_receipt", "amendment_decree"):
         part["decree"] = await decree_of(application_id)
+    if kind == "funds_trail":
+        part["checkpoint"] = _checkpoint()
     if kind == "payment_order":
         part["tranche"] = _tranche(data, paid=False)
     elif kind == "handover_record":

@@ -23,5 +23,8 @@ DOMAIN = Domain(
     startup=("tkm.documents.hooks:startup",),
     tasks="tkm.documents.tasks",
     hooks="tkm.documents.hooks",
-    checks=(("void letters", "tkm.documents.services:verify_void"),),
+    checks=(
+        ("void letters", "tkm.documents.services:verify_void"),
+        ("files against their hashes", "tkm.documents.integrity:verify"),
+    ),
 )

@@ -940,7 +940,7 @@ async def verify(batch_size: int = 2000) -> hashchain.ChainBreak | None:
     transaction no account that may not go negative is below zero: the programme's available budget, what
     is committed and paid per component, and both pools of every grant (its grant money and its own money).
     """
-    verifier = hashchain.ChainVerifier(CHAIN)
+    verifier = await hashchain.verifier(CHAIN)
     after = 0
     current_txn: int | None = None
     current_sum = 0

@@ -158,22 +158,24 @@ async def add_history(
     body: dict[str, Any] | None = None,
 ) -> None:
     """One transition in the application's history (the only place here that writes history rows)."""
+    from tkm.workflow.history import row_hash
     from tkm.workflow.tables import HistoryEvent
 
-    await HistoryEvent(
-        record_kind="application",
-        record_id=application_id,
-        seq=seq,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        actor_name=actor_name,
-        actor_role=actor_role,
-        at=at or _now(),
-        notes=notes,
-        body=json.dumps(body or {}),
-    ).save()
+    row = {
+        "record_kind": "application",
+        "record_id": application_id,
+        "seq": seq,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor,
+        "actor_name": actor_name,
+        "actor_role": actor_role,
+        "at": at or _now(),
+        "notes": notes,
+        "body": body or {},
+    }
+    await HistoryEvent(**{**row, "body": json.dumps(row["body"]), "hash": row_hash(row)}).save()
 
 
 async def seed_application(

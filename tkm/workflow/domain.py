@@ -5,4 +5,5 @@ DOMAIN = Domain(
     tables="tkm.workflow.tables",
     startup=("tkm.workflow.loader:startup",),
     hooks="tkm.workflow.builtin",
+    checks=(("history", "tkm.workflow.history:verify"),),
 )

@@ -27,3 +27,4 @@ class HistoryEvent(Table, tablename="history_events"):
     at = Timestamptz()
     notes = Text(default="")
     body = JSON(default="{}")
+    hash = Varchar(length=64, default="")
