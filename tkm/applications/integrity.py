@@ -2,8 +2,8 @@
 
 An application's ``approved_budget`` (and ``approved_total``) is a plain row the database could change
 unseen; the commitment is in the keyed ledger chain. They must agree per component: an application with an
-approved budget has exactly one commitment that stands, of the same amounts, and no commitment stands for an
-application without one.
+approved budget has exactly one commitment that stands, moved by its approved budget amendments, of the same
+amounts, and no commitment stands for an application without one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tkm.core import db
 COMMITTED = (
     "SELECT t.application, la.component, SUM(e.amount) AS amount FROM ledger_transactions t "
     "JOIN ledger_entries e ON e.txn = t.id JOIN ledger_accounts la ON la.id = e.account "
-    "WHERE t.kind = 'commit' AND la.name = 'committed' "
+    "WHERE t.kind IN ('commit', 'amendment') AND la.name = 'committed' "
     "AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses = t.id) "
     "GROUP BY t.application, la.component"
 )
@@ -31,7 +31,8 @@ def _budget(value: Any) -> dict[str, int]:
 async def verify(batch_size: int = 2000) -> str | None:
     committed: dict[int, dict[str, int]] = {}
     for r in await db.fetch(COMMITTED):
-        committed.setdefault(int(r["application"]), {})[r["component"]] = int(r["amount"])
+        if int(r["amount"]):  # a component an amendment emptied is not in the approved budget either
+            committed.setdefault(int(r["application"]), {})[r["component"]] = int(r["amount"])
     after = 0
     while True:
         rows = await db.fetch(
