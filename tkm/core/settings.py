@@ -44,6 +44,12 @@ class Settings:
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
     max_upload_bytes: int = 10 * 1024 * 1024
+    #: The installation's PKCS#12 letters are signed with (offices may load their own); unset in development:
+    #: a self-signed certificate per office under TKM_DATA_DIR/signing/dev.
+    signing_p12: Path | None = None
+    signing_password: str = ""
+    #: ``module:factory`` of another signer (e.g. a BSrE signing service); empty: the built-in PKCS#12 signer.
+    signer: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -182,6 +188,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 raise SettingsError(f"{name} {path} is not a directory")
             kwargs[attr] = path
 
+    signing_p12 = None
+    if env.get("TKM_SIGNING_P12"):
+        signing_p12 = Path(env["TKM_SIGNING_P12"]).expanduser().resolve()
+        if not signing_p12.is_file():
+            raise SettingsError(f"TKM_SIGNING_P12 {signing_p12} is not a file")
+    signer = (env.get("TKM_SIGNER") or "").strip()
+    if signer and ":" not in signer:
+        raise SettingsError(f"TKM_SIGNER must be module:factory, got {signer!r}")
+
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -197,6 +212,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         worker_max_tasks_per_child=_int(env, "TKM_WORKER_MAX_TASKS_PER_CHILD", 50, minimum=1),
         login_max_failures_per_account=_int(env, "TKM_LOGIN_MAX_FAILURES", 10, minimum=1),
         login_max_failures_per_address=_int(env, "TKM_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1),
+        signing_p12=signing_p12,
+        signing_password=env.get("TKM_SIGNING_PASSWORD", ""),
+        signer=signer,
         **kwargs,
     )
 

@@ -20,7 +20,7 @@ DOMAIN = Domain(
             order=20,
         ),
     ),
-    startup=("tkm.documents.hooks:startup",),
+    startup=("tkm.documents.hooks:startup", "tkm.documents.signing:startup"),
     tasks="tkm.documents.tasks",
     hooks="tkm.documents.hooks",
     checks=(("void letters", "tkm.documents.services:verify_void"),),

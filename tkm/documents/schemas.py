@@ -89,6 +89,15 @@ class ReplacementOut(Out):
     verify_url: str
 
 
+class SignatureOut(Out):
+    #: Intact, made with the issuing office's certificate, and covering the whole file.
+    valid: bool
+    #: Who signed (the certificate's name), if the file carries a signature.
+    signer: str | None
+    #: When, as the signature says (ISO 8601).
+    signed_at: str | None
+
+
 class VerificationOut(Out):
     verification_code: str
     kind: str
@@ -110,6 +119,8 @@ class VerificationOut(Out):
     #: When a file or ?sha256= was given: the SHA-256 compared, and whether it is the document's.
     checked_sha256: str | None = None
     matches: bool | None = None
+    #: The PAdES signature of the file checked (POST /api/v1/verify/{code}); null while the PDF is being made.
+    signature: SignatureOut | None = None
 
 
 class OfficeOut(Out):
