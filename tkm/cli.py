@@ -18,13 +18,19 @@ from tkm.core.settings import SettingsError, get_settings
 
 
 def _settings_or_exit(check_workflows: bool = False) -> Any:
-    """The settings, or one line naming what is wrong (also a broken workflow file) and exit 2."""
+    """The settings, or one line naming what is wrong (also a broken workflow file or a failed start-up check)
+    and exit 2."""
     from tkm.workflow.loader import WorkflowError, load_all
 
     try:
         settings = get_settings()
         if check_workflows:
             load_all(settings.workflows_dir)
+            from tkm import domains
+
+            # The domains' start-up checks (e.g. a production signing certificate) refuse here in one line,
+            # before the web server or the worker starts.
+            domains.run_startup_checks(settings)
         return settings
     except (SettingsError, WorkflowError) as exc:
         click.echo(f"tkm: {exc}", err=True)

@@ -8,6 +8,7 @@ DOMAIN = Domain(
         "tkm.documents.api:DocumentController",
         "tkm.documents.api:OfficeController",
         "tkm.documents.api:VerifyController",
+        "tkm.documents.certificates_api:OfficeCertificateController",
         "tkm.documents.html:VerifyPages",
         "tkm.documents.html:ProgrammeReportPages",
     ),

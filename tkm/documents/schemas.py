@@ -142,3 +142,24 @@ class OfficeOut(Out):
     #: {letter kind: code used in its number}
     kind_codes: dict[str, str]
     version: int
+
+
+class CertificateOut(Out):
+    #: The certificate's name (common name), its issuer, serial (hex) and validity (ISO 8601).
+    subject: str
+    issuer: str
+    serial: str
+    not_before: str
+    not_after: str
+    #: SHA-256 fingerprint of the certificate (hex).
+    sha256: str
+    #: A self-signed development certificate made by TKM (letters say so).
+    development: bool
+    #: The office's own certificate (else the installation's TKM_SIGNING_P12 or the development one).
+    own: bool
+
+
+class OfficeCertificateOut(Out):
+    office: str
+    #: null when the office has nothing to sign with yet.
+    certificate: CertificateOut | None

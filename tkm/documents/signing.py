@@ -60,11 +60,13 @@ class SigningError(RuntimeError):
 
 
 class CertificateProblem(ValueError):
-    """A PKCS#12 that cannot sign: ``field`` is ``file`` or ``password``."""
+    """A PKCS#12 that cannot sign: ``field`` is ``file`` or ``password``; ``reason`` a code for the message."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, reason: str = "", when: dt.datetime | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.reason = reason
+        self.when = when
 
 
 @dataclass(frozen=True)
@@ -185,22 +187,22 @@ def open_p12(content: bytes, password: str | bytes) -> Loaded:
     from asn1crypto import pkcs12 as asn1_pkcs12
 
     if not content or len(content) > MAX_P12_BYTES:
-        raise CertificateProblem("file", "the certificate file is empty or too large for a PKCS#12 (.p12) file")
+        raise CertificateProblem("file", "the certificate file is empty or too large for a PKCS#12 (.p12) file", "size")
     try:
         asn1_pkcs12.Pfx.load(content).native  # noqa: B018 (parses the whole structure)
     except Exception:
-        raise CertificateProblem("file", "the file is not a PKCS#12 (.p12 / .pfx) certificate file") from None
+        raise CertificateProblem("file", "the file is not a PKCS#12 (.p12 / .pfx) certificate file", "format") from None
     secret = password.encode() if isinstance(password, str) else password
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(content, secret or None)
     except Exception:
-        raise CertificateProblem("password", "the password does not open this certificate file") from None
+        raise CertificateProblem("password", "the password does not open this certificate file", "password") from None
     if key is None or cert is None:
-        raise CertificateProblem("file", "the file must hold a private key and its certificate")
+        raise CertificateProblem("file", "the file must hold a private key and its certificate", "no_key")
     if key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) != cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
-        raise CertificateProblem("file", "the private key in the file does not belong to its certificate")
+        raise CertificateProblem("file", "the private key in the file does not belong to its certificate", "mismatch")
     return Loaded(key, cert, tuple(chain or ()))
 
 
@@ -444,7 +446,14 @@ def store_office_certificate(settings: Settings, code: str, content: bytes, pass
     loaded = open_p12(content, password)
     problem = validity_problem(loaded.cert)
     if problem:
-        raise CertificateProblem("file", problem)
+        now = dt.datetime.now(dt.UTC)
+        early = now < loaded.cert.not_valid_before_utc
+        raise CertificateProblem(
+            "file",
+            problem,
+            "not_yet_valid" if early else "expired",
+            loaded.cert.not_valid_before_utc if early else loaded.cert.not_valid_after_utc,
+        )
     folder = _office_dir(settings, code)
     digest = hashlib.sha256(content).hexdigest()
     name = f"{digest[:32]}.p12"
