@@ -155,6 +155,7 @@ def test_post_verify_with_the_original_file(client, decree):
         "valid": True,
         "signer": OFFICE_NAME,
         "signed_at": body["signature"]["signed_at"],
+        "development": True,
     }
 
 
@@ -171,7 +172,7 @@ def test_an_unsigned_pdf_is_not_valid(client, decree, settings):
     unsigned = renderer.get_renderer().pdf("<html lang='id'><title>x</title><p>Bukan surat</p></html>")
     body = post_verify(client, document["verification_code"], unsigned).json()
     assert body["matches"] is False
-    assert body["signature"] == {"valid": False, "signer": None, "signed_at": None}
+    assert body["signature"] == {"valid": False, "signer": None, "signed_at": None, "development": False}
     assert services.PDF_MAGIC in unsigned[:8]
 
 
@@ -208,6 +209,7 @@ def test_the_public_page_shows_the_signature(client, decree):
     page = client.get(f"/verify/{document['verification_code']}")
     assert page.status_code == 200
     assert "Tanda tangan elektronik sah" in page.text and OFFICE_NAME in page.text
+    assert "Sertifikat pengembangan" in page.text
     client.get("/verify")  # the CSRF cookie
     token = client.cookies.get("csrftoken")
     changed = client.post(
@@ -283,6 +285,7 @@ def test_an_office_signs_with_its_own_certificate_once_loaded(settings, api, cli
     assert "sertifikat pengembangan" not in letters.pdf_text(content)
     body = post_verify(client, receipt["verification_code"]).json()
     assert body["signature"]["valid"] is True and body["signature"]["signer"] == "Kepala Dinas Uji"
+    assert body["signature"]["development"] is False
     # A letter signed before the office changed its certificate still validates.
     earlier = post_verify(client, old_document["verification_code"], old_content).json()
     assert earlier["signature"]["valid"] is True and earlier["signature"]["signer"] == OFFICE_NAME

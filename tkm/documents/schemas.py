@@ -96,6 +96,8 @@ class SignatureOut(Out):
     signer: str | None
     #: When, as the signature says (ISO 8601).
     signed_at: str | None
+    #: Made with a TKM development certificate: not an official signature.
+    development: bool = False
 
 
 class VerificationOut(Out):

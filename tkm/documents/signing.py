@@ -53,6 +53,8 @@ DEV_VALIDITY_DAYS = 3650
 MAX_P12_BYTES = 256 * 1024
 #: Room kept for the signature (CMS with a certificate chain of a few certificates).
 SIGNATURE_BYTES = 10 * 1024
+#: The organisational unit of development certificates: how a verification tells them apart.
+DEV_UNIT = "TKM development signature"
 
 
 class SigningError(RuntimeError):
@@ -243,7 +245,7 @@ def _make_dev_p12(office: SigningOffice, password: bytes) -> bytes:
         [
             x509.NameAttribute(NameOID.COMMON_NAME, office.name[:64] or office.code),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, (office.name or office.code)[:64]),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "TKM development signature"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_UNIT),
             x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
         ]
     )
@@ -540,9 +542,16 @@ class SignatureCheck:
     signed_at: str | None
     #: Why it is not valid (for logs and the page), empty when valid.
     problem: str = ""
+    #: Made with a TKM development certificate (not an official signature).
+    development: bool = False
 
     def out(self) -> dict[str, Any]:
-        return {"valid": self.valid, "signer": self.signer, "signed_at": self.signed_at}
+        return {
+            "valid": self.valid,
+            "signer": self.signer,
+            "signed_at": self.signed_at,
+            "development": self.development,
+        }
 
 
 def _signer_name(cert: asn1_x509.Certificate) -> str:
@@ -574,9 +583,11 @@ async def check_signature(
         return SignatureCheck(False, None, None, "the file has no signature")
     sig = embedded[-1]
     roots = (signer or get_signer()).trust_roots(office)
+    development = False
     try:
         signer_cert = sig.signer_cert
         name = _signer_name(signer_cert)
+        development = signer_cert.subject.native.get("organizational_unit_name") == DEV_UNIT
     except Exception:
         name = None
     if not roots:
@@ -600,4 +611,4 @@ async def check_signature(
             if not status.trusted
             else "something was added to the file after it was signed"
         )
-    return SignatureCheck(valid, name, signed_at, problem)
+    return SignatureCheck(valid, name, signed_at, problem, development)
