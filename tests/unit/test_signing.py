@@ -148,3 +148,17 @@ def test_tkm_serve_refuses_a_production_start_in_one_line(tmp_path, case):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("tkm: ") and ("TKM_SIGNING_P12" in lines[0])
     assert ("expired on" in lines[0]) == (case == "expired")
+
+
+def test_tkm_office_certificate_loads_one_before_a_production_start(tmp_path):
+    env = production(tmp_path)
+    p12 = tmp_path / "kantor.p12"
+    p12.write_bytes(make_p12("Kepala Dinas Uji", "rahasia"))
+    assert run_tkm(["migrate"], env, timeout=120).returncode == 0
+    wrong = run_tkm(["office-certificate", "PUSAT", str(p12)], env, input_text="salah\n", timeout=120)
+    assert wrong.returncode == 1 and wrong.stderr.startswith("tkm: password: ")
+    assert not (tmp_path / "signing" / "offices").exists()
+    loaded = run_tkm(["office-certificate", "PUSAT", str(p12)], env, input_text="rahasia\n", timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Kepala Dinas Uji" in loaded.stdout
+    signing.startup(load_settings(env))  # production may start now

@@ -37,8 +37,11 @@ async def certificate(code: str) -> dict[str, Any]:
     return {"office": row["code"], "certificate": info}
 
 
-async def load_certificate(actor: CurrentUser, code: str, content: bytes, password: str) -> dict[str, Any]:
-    """Make ``content`` (PKCS#12) the office's signing certificate; 422 naming ``file`` or ``password`` otherwise."""
+async def load_certificate(actor: CurrentUser | None, code: str, content: bytes, password: str) -> dict[str, Any]:
+    """Make ``content`` (PKCS#12) the office's signing certificate; 422 naming ``file`` or ``password`` otherwise.
+
+    ``actor`` None: the command line (``tkm office-certificate``), e.g. before a first production start.
+    """
     row = await offices.get_office(code)
     try:
         info = signing.store_office_certificate(get_settings(), row["code"], content, password)
@@ -47,8 +50,8 @@ async def load_certificate(actor: CurrentUser, code: str, content: bytes, passwo
     async with db.transaction():
         await audit.record(
             "office.certificate_loaded",
-            actor_id=actor.id,
-            actor=actor.email,
+            actor_id=actor.id if actor else None,
+            actor=actor.email if actor else "tkm office-certificate",
             object_type="office",
             object_id=row["code"],
             details={k: info[k] for k in ("subject", "issuer", "serial", "not_after", "sha256")},
