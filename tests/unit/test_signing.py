@@ -29,6 +29,7 @@ def production(data_dir: Path, **extra: str) -> dict[str, str]:
         "TKM_DATA_DIR": str(data_dir),
         "TKM_SECRET_KEY": SECRET,
         "TKM_ENV": "production",
+        "TKM_LEDGER_KEY": secrets.token_urlsafe(36),  # production also needs the ledger's key
         "TKM_DATABASE_URL": f"sqlite:///{data_dir / 'tkm.sqlite3'}",
         **extra,
     }

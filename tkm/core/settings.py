@@ -35,6 +35,12 @@ class Settings:
     base_url: str
     log_level: str = "INFO"
     session_redis_url: str | None = None
+    #: The installation's PKCS#12 letters are signed with (offices may load their own); unset in development:
+    #: a self-signed certificate per office under TKM_DATA_DIR/signing/dev.
+    signing_p12: Path | None = None
+    signing_password: str = ""
+    #: ``module:factory`` of another signer (e.g. a BSrE signing service); empty: the built-in PKCS#12 signer.
+    signer: str = ""
     templates_dir: Path = field(default=ROOT / "templates")
     workflows_dir: Path = field(default=ROOT / "workflows")
     static_dir: Path = field(default=ROOT / "tkm" / "static")
@@ -44,12 +50,6 @@ class Settings:
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
     max_upload_bytes: int = 10 * 1024 * 1024
-    #: The installation's PKCS#12 letters are signed with (offices may load their own); unset in development:
-    #: a self-signed certificate per office under TKM_DATA_DIR/signing/dev.
-    signing_p12: Path | None = None
-    signing_password: str = ""
-    #: ``module:factory`` of another signer (e.g. a BSrE signing service); empty: the built-in PKCS#12 signer.
-    signer: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -208,13 +208,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         log_level=log_level,
         session_redis_url=session_redis_url,
+        signing_p12=signing_p12,
+        signing_password=env.get("TKM_SIGNING_PASSWORD", ""),
+        signer=signer,
         worker_concurrency=_int(env, "TKM_WORKER_CONCURRENCY", 2, minimum=1),
         worker_max_tasks_per_child=_int(env, "TKM_WORKER_MAX_TASKS_PER_CHILD", 50, minimum=1),
         login_max_failures_per_account=_int(env, "TKM_LOGIN_MAX_FAILURES", 10, minimum=1),
         login_max_failures_per_address=_int(env, "TKM_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1),
-        signing_p12=signing_p12,
-        signing_password=env.get("TKM_SIGNING_PASSWORD", ""),
-        signer=signer,
         **kwargs,
     )
 
