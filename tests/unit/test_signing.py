@@ -163,3 +163,25 @@ def test_tkm_office_certificate_loads_one_before_a_production_start(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     assert "Kepala Dinas Uji" in loaded.stdout
     signing.startup(load_settings(env))  # production may start now
+
+
+def test_another_signer_plugs_in_through_tkm_signer(tmp_path):
+    import asyncio
+
+    from weasyprint import HTML
+
+    settings = settings_for(tmp_path, TKM_SIGNER="tkm.testing.certificates:make_counting_signer")
+    signer = signing.load_signer(settings)
+    assert type(signer).__name__ == "CountingSigner" and isinstance(signer, signing.Signer)
+    signing.startup(settings)
+    pdf = HTML(string="<html lang='id'><title>x</title><p>Surat</p></html>").write_pdf(pdf_variant="pdf/a-3u")
+    signed = signer.sign(pdf, OFFICE)
+    assert signer.signed == 1  # type: ignore[attr-defined]
+    checked = asyncio.run(signing.check_signature(signed, OFFICE, signer=signer))
+    assert checked.valid and checked.signer == OFFICE.name
+
+
+@pytest.mark.parametrize("ref", ["os:getcwd", "tkm.nowhere:make"])
+def test_a_signer_that_cannot_be_made_is_one_line(tmp_path, ref):
+    with pytest.raises(SettingsError, match="TKM_SIGNER"):
+        signing.load_signer(settings_for(tmp_path, TKM_SIGNER=ref))

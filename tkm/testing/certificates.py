@@ -63,3 +63,27 @@ def expired_p12(common_name: str, password: str) -> bytes:
     return make_p12(
         common_name, password, not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=35)
     )
+
+
+class CountingSigner:
+    """A signer plugged in through ``TKM_SIGNER`` (as a BSrE client would be): here the built-in one, counted."""
+
+    def __init__(self, settings: object) -> None:
+        from tkm.documents.signing import LocalSigner
+
+        self.inner = LocalSigner(settings)  # type: ignore[arg-type]
+        self.signed = 0
+
+    def sign(self, pdf: bytes, office: object) -> bytes:
+        self.signed += 1
+        return self.inner.sign(pdf, office)  # type: ignore[arg-type]
+
+    def development(self, office: object) -> bool:
+        return self.inner.development(office)  # type: ignore[arg-type]
+
+    def trust_roots(self, office: object) -> list:
+        return self.inner.trust_roots(office)  # type: ignore[arg-type]
+
+
+def make_counting_signer(settings: object) -> CountingSigner:
+    return CountingSigner(settings)
