@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Two processes on two cores; each test module keeps its own database, so modules run independently.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: messages run test lint format migrate demo clean syscheck screenshots bench-letters bench-dashboard bench-trail-export
+.PHONY: messages run test lint format migrate demo clean syscheck screenshots letters-preview bench-letters bench-dashboard bench-trail-export
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -41,6 +41,10 @@ migrate: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/tkm demo
+
+# One letter of every kind from the demo, signed, as PNG pages in docs/letters (index: docs/letters/README.md).
+letters-preview: syscheck
+	$(BIN)/python -m tkm.documents.preview
 
 # Letters: the renderer against plain WeasyPrint, then Celery with 1 and 2 workers; writes docs/benchmarks.md.
 bench-letters: syscheck

@@ -147,7 +147,24 @@ def in_process(contexts: list[dict[str, Any]]) -> dict[str, float]:
         )
         plain_ms.append((time.perf_counter() - start) * 1000)
     app, plain = statistics.median(app_ms), statistics.median(plain_ms)
-    return {"app_ms": app, "plain_ms": plain, "ratio": app / plain}
+    return {"app_ms": app, "plain_ms": plain, "ratio": app / plain, "sign_ms": signing_cost(contexts)}
+
+
+def signing_cost(contexts: list[dict[str, Any]]) -> float:
+    """Median milliseconds to sign one rendered decree (PAdES, the office's development certificate)."""
+    from tkm.documents import signing
+    from tkm.documents.renderer import get_renderer
+
+    renderer, signer = get_renderer(), signing.get_signer()
+    pdfs = [renderer.render("approval_decree", c) for c in contexts[: min(len(contexts), 20)]]
+    office = signing.SigningOffice(contexts[0]["office"]["code"], contexts[0]["office"]["name"])
+    signer.sign(pdfs[0], office)  # loads the key once
+    times = []
+    for pdf in pdfs:
+        start = time.perf_counter()
+        signer.sign(pdf, office)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 # --- 2. through Celery ---------------------------------------------------------------------------------------------
@@ -215,6 +232,8 @@ def write_report(
         f"| app renderer, median per letter | {single['app_ms']:.0f} ms | |",
         f"| plain WeasyPrint on the same HTML, median per letter | {single['plain_ms']:.0f} ms | |",
         f"| ratio app / plain | {single['ratio']:.2f} | <= {RATIO_GOAL} |",
+        f"| signing a rendered letter (PAdES), median | {single['sign_ms']:.0f} ms "
+        f"({single['sign_ms'] / single['app_ms']:.0%} of its rendering) | |",
     ]
     celery = {c: min(results, key=lambda r: r["seconds"]) for c, results in runs.items()} if runs else None
     if celery:
@@ -281,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rendering {args.count} decrees in this process ...", flush=True)
     single = in_process(contexts)
     print(f"  app {single['app_ms']:.0f} ms, plain {single['plain_ms']:.0f} ms, ratio {single['ratio']:.2f}")
+    print(f"  signing {single['sign_ms']:.0f} ms per letter")
 
     runs: dict[int, list[dict[str, float]]] | None = None
     if not args.skip_celery:

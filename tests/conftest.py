@@ -112,6 +112,9 @@ def settings_env(database: TestDatabase, data_dir: Path, secret_key: str, broker
         "TKM_SECRET_KEY": secret_key,
         "TKM_LEDGER_KEY": ledger_key_for(secret_key),
         "TKM_QUEUE": f"tkm-test-{secrets.token_hex(4)}",
+        # A test installation is a development one on either database (PostgreSQL alone would mean production,
+        # which refuses to start without a signing certificate); production starts are tested on their own.
+        "TKM_ENV": "development",
     }
     if broker == "redis":
         external.require_redis()

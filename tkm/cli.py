@@ -18,13 +18,19 @@ from tkm.core.settings import SettingsError, get_settings
 
 
 def _settings_or_exit(check_workflows: bool = False) -> Any:
-    """The settings, or one line naming what is wrong (also a broken workflow file) and exit 2."""
+    """The settings, or one line naming what is wrong (also a broken workflow file or a failed start-up check)
+    and exit 2."""
     from tkm.workflow.loader import WorkflowError, load_all
 
     try:
         settings = get_settings()
         if check_workflows:
             load_all(settings.workflows_dir)
+            from tkm import domains
+
+            # The domains' start-up checks (e.g. a production signing certificate) refuse here in one line,
+            # before the web server or the worker starts.
+            domains.run_startup_checks(settings)
         return settings
     except (SettingsError, WorkflowError) as exc:
         click.echo(f"tkm: {exc}", err=True)
@@ -138,6 +144,43 @@ def user_add(email: str, role: str, regions: tuple[str, ...], name: str | None, 
             click.echo(f"tkm: {problem.detail}", err=True)
         sys.exit(1)
     click.echo(f"Added {created.email} as {created.role} (id {created.id}).")
+
+
+@main.command("office-certificate")
+@click.argument("office")
+@click.argument("p12", type=click.Path(exists=True, dir_okay=False, readable=True))
+def office_certificate(office: str, p12: str) -> None:
+    """Load OFFICE's own signing certificate (a PKCS#12 file); the password is read from stdin or a prompt.
+
+    Works before the first production start (which needs a certificate)."""
+    _settings_or_exit()
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    from pathlib import Path
+
+    from tkm.core import db
+    from tkm.core.errors import Problem
+    from tkm.documents import certificates
+
+    content = Path(p12).read_bytes()
+
+    async def _load() -> Any:
+        db.configure()
+        await db.open_pool()
+        try:
+            return await certificates.load_certificate(None, office, content, password)
+        finally:
+            await db.close_pool()
+
+    try:
+        loaded = asyncio.run(_load())
+    except Problem as problem:
+        for err in problem.errors or []:
+            click.echo(f"tkm: {err.field}: {err.message}", err=True)
+        if not problem.errors:
+            click.echo(f"tkm: {problem.detail}", err=True)
+        sys.exit(1)
+    cert = loaded["certificate"]
+    click.echo(f"Office {loaded['office']} signs with {cert['subject']} (valid until {cert['not_after'][:10]}).")
 
 
 # --- integrity --------------------------------------------------------------------------------------------------

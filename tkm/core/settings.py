@@ -35,6 +35,12 @@ class Settings:
     base_url: str
     log_level: str = "INFO"
     session_redis_url: str | None = None
+    #: The installation's PKCS#12 letters are signed with (offices may load their own); unset in development:
+    #: a self-signed certificate per office under TKM_DATA_DIR/signing/dev.
+    signing_p12: Path | None = None
+    signing_password: str = ""
+    #: ``module:factory`` of another signer (e.g. a BSrE signing service); empty: the built-in PKCS#12 signer.
+    signer: str = ""
     templates_dir: Path = field(default=ROOT / "templates")
     workflows_dir: Path = field(default=ROOT / "workflows")
     static_dir: Path = field(default=ROOT / "tkm" / "static")
@@ -200,6 +206,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 raise SettingsError(f"{name} {path} is not a directory")
             kwargs[attr] = path
 
+    signing_p12 = None
+    if env.get("TKM_SIGNING_P12"):
+        signing_p12 = Path(env["TKM_SIGNING_P12"]).expanduser().resolve()
+        if not signing_p12.is_file():
+            raise SettingsError(f"TKM_SIGNING_P12 {signing_p12} is not a file")
+    signer = (env.get("TKM_SIGNER") or "").strip()
+    if signer and ":" not in signer:
+        raise SettingsError(f"TKM_SIGNER must be module:factory, got {signer!r}")
+
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -212,6 +227,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         log_level=log_level,
         session_redis_url=session_redis_url,
+        signing_p12=signing_p12,
+        signing_password=env.get("TKM_SIGNING_PASSWORD", ""),
+        signer=signer,
         worker_concurrency=_int(env, "TKM_WORKER_CONCURRENCY", 2, minimum=1),
         worker_max_tasks_per_child=_int(env, "TKM_WORKER_MAX_TASKS_PER_CHILD", 50, minimum=1),
         login_max_failures_per_account=_int(env, "TKM_LOGIN_MAX_FAILURES", 10, minimum=1),

@@ -31,6 +31,11 @@ class FileUpload:
     file: UploadFile
 
 
+@dataclass
+class OptionalFile:
+    file: UploadFile | None = None
+
+
 class DocumentController(Controller):
     path = "/api/v1"
     tags = ["documents"]
@@ -119,9 +124,11 @@ class VerifyController(Controller):
     @post(
         "/{code:str}",
         status_code=200,
-        summary="Does this file (multipart field file) match the document?",
+        summary="Verify a file (multipart field file), or the stored one without a file: fingerprint and signature",
         # Changes nothing and needs no session: a script without a CSRF cookie may call it.
-        opt={"exclude_from_csrf": True},
+        opt={"exclude_from_csrf": True, "problems": (413, 415)},
     )
-    async def check(self, code: FromPath[str], data: MultipartBody[FileUpload]) -> VerificationOut:
-        return out(VerificationOut, await services.check_file(code, content=await data.file.read()))
+    async def check(self, code: FromPath[str], data: MultipartBody[OptionalFile | None] = None) -> VerificationOut:
+        upload = data.file if data is not None else None
+        content = await upload.read() if isinstance(upload, UploadFile) else None
+        return out(VerificationOut, await services.verify_document(code, content=content))

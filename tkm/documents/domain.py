@@ -8,6 +8,7 @@ DOMAIN = Domain(
         "tkm.documents.api:DocumentController",
         "tkm.documents.api:OfficeController",
         "tkm.documents.api:VerifyController",
+        "tkm.documents.certificates_api:OfficeCertificateController",
         "tkm.documents.html:VerifyPages",
         "tkm.documents.html:ProgrammeReportPages",
     ),
@@ -20,7 +21,7 @@ DOMAIN = Domain(
             order=20,
         ),
     ),
-    startup=("tkm.documents.hooks:startup",),
+    startup=("tkm.documents.hooks:startup", "tkm.documents.signing:startup"),
     tasks="tkm.documents.tasks",
     hooks="tkm.documents.hooks",
     checks=(

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
-from tkm.core.errors import Problem
+from tkm.core.errors import PayloadTooLarge, Problem, UnsupportedMediaType, ValidationProblem
 from tkm.core.pagination import PageParams
 from tkm.documents import services
 from tkm.documents.schemas import ProgrammeReportIn
@@ -27,10 +27,14 @@ PAGE = "documents/verify.html"
 def _page(status: int = 200, **context: Any) -> Template:
     document = context.get("document")
     context.setdefault("code", "")
+    context.setdefault("upload_error", None)
     if document:
         context["issued_on"] = dt.date.fromisoformat(document["issued_on"])
         if document.get("voided_on"):
             context["voided_on"] = dt.date.fromisoformat(document["voided_on"])
+        signature = document.get("signature")
+        if signature and signature.get("signed_at"):
+            context["signed_at"] = dt.datetime.fromisoformat(signature["signed_at"])
     return Template(PAGE, status_code=status, context=context)
 
 
@@ -47,7 +51,8 @@ class VerifyPages(Controller):
     @get("/verify/{code:str}")
     async def show(self, code: FromPath[str]) -> Template:
         try:
-            document = await services.verification(code)
+            # The stored file's signature, checked now against the office's certificates.
+            document = await services.verify_document(code)
         except Problem as problem:
             return _page(problem.status, document=None, code=code, asked=True)
         return _page(document=document, code=code)
@@ -57,9 +62,16 @@ class VerifyPages(Controller):
         upload = data.get("file")
         try:
             if not isinstance(upload, UploadFile):
-                document = await services.verification(code)
+                document = await services.verify_document(code)
                 return _page(422, document=document, code=code, missing_file=True)
-            result = await services.check_file(code, content=await upload.read())
+            content = await upload.read()
+            try:
+                result = await services.verify_document(code, content=content)
+            except (UnsupportedMediaType, PayloadTooLarge, ValidationProblem) as refused:
+                # The code is right, the file is not one we can check: say so beside the document.
+                document = await services.verify_document(code)
+                message = refused.errors[0].message if refused.errors else refused.detail
+                return _page(refused.status, document=document, code=code, upload_error=message)
         except Problem as problem:
             return _page(problem.status, document=None, code=code, asked=True)
         return _page(document=result, code=code, result=result, filename=upload.filename)

@@ -89,6 +89,17 @@ class ReplacementOut(Out):
     verify_url: str
 
 
+class SignatureOut(Out):
+    #: Intact, made with the issuing office's certificate, and covering the whole file.
+    valid: bool
+    #: Who signed (the certificate's name), if the file carries a signature.
+    signer: str | None
+    #: When, as the signature says (ISO 8601).
+    signed_at: str | None
+    #: Made with a TKM development certificate: not an official signature.
+    development: bool = False
+
+
 class VerificationOut(Out):
     verification_code: str
     kind: str
@@ -110,6 +121,8 @@ class VerificationOut(Out):
     #: When a file or ?sha256= was given: the SHA-256 compared, and whether it is the document's.
     checked_sha256: str | None = None
     matches: bool | None = None
+    #: The PAdES signature of the file checked (POST /api/v1/verify/{code}); null while the PDF is being made.
+    signature: SignatureOut | None = None
 
 
 class OfficeOut(Out):
@@ -131,3 +144,24 @@ class OfficeOut(Out):
     #: {letter kind: code used in its number}
     kind_codes: dict[str, str]
     version: int
+
+
+class CertificateOut(Out):
+    #: The certificate's name (common name), its issuer, serial (hex) and validity (ISO 8601).
+    subject: str
+    issuer: str
+    serial: str
+    not_before: str
+    not_after: str
+    #: SHA-256 fingerprint of the certificate (hex).
+    sha256: str
+    #: A self-signed development certificate made by TKM (letters say so).
+    development: bool
+    #: The office's own certificate (else the installation's TKM_SIGNING_P12 or the development one).
+    own: bool
+
+
+class OfficeCertificateOut(Out):
+    office: str
+    #: null when the office has nothing to sign with yet.
+    certificate: CertificateOut | None

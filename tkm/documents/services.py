@@ -12,6 +12,7 @@ a worker.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -32,10 +33,19 @@ from tkm.applications import access
 from tkm.applications.tables import Application
 from tkm.auth.roles import CurrentUser
 from tkm.core import audit, db, outbox
-from tkm.core.errors import Conflict, Forbidden, NotFound, NotYours, invalid
+from tkm.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    NotYours,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    invalid,
+)
 from tkm.core.i18n import _
 from tkm.core.settings import get_settings
-from tkm.documents import context, numbering, offices, renderer
+from tkm.documents import context, numbering, offices, renderer, signing
 from tkm.documents.kinds import KINDS
 from tkm.documents.schemas import ProgrammeReportIn
 from tkm.documents.tables import VOID, Document, Rendering
@@ -501,8 +511,14 @@ async def render(document_id: int) -> str:
     snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
     relative = Path("documents") / str(row["year"]) / f"{document_id}.pdf"
     final = get_settings().data_dir / relative
+    office = signing.SigningOffice(snapshot["office"]["code"], snapshot["office"]["name"])
     try:
-        pdf = renderer.get_renderer().render(row["kind"], snapshot)
+        signer = signing.get_signer()
+        # Render-time flags, not frozen in the context: whether the letter is signed, and with a development key.
+        flags = {"signed": True, "development_signature": signer.development(office)}
+        unsigned = renderer.get_renderer().render(row["kind"], {**snapshot, **flags})
+        # Signed as an incremental update after the PDF/A output; pyHanko runs its own event loop, so in a thread.
+        pdf = await asyncio.to_thread(signer.sign, unsigned, office)
         temp = _write_temp(final, pdf)
     except Exception as exc:
         await _mark_failed(document_id, exc)
@@ -712,3 +728,57 @@ async def check_file(code: str, *, content: bytes | None = None, sha256: str | N
             raise invalid("sha256", _("Give the SHA-256 of the file as 64 hexadecimal characters."))
     matches = bool(info["sha256"]) and hmac.compare_digest(digest, info["sha256"])
     return {**info, "checked_sha256": digest, "matches": matches}
+
+
+#: A PDF starts with this within its first kilobyte (some writers put bytes before it).
+PDF_MAGIC = b"%PDF-"
+
+
+def _check_upload(content: bytes) -> None:
+    """A file to verify: not empty, not too large, a PDF by its content."""
+    limit = get_settings().max_upload_bytes
+    if not content:
+        raise invalid("file", _("The file is empty."))
+    if len(content) > limit:
+        raise PayloadTooLarge(
+            _("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)),
+            errors=[FieldError("file", _("The file is too large."))],
+        )
+    if PDF_MAGIC not in content[:1024]:
+        raise UnsupportedMediaType(
+            _("Only PDF files can be verified."), errors=[FieldError("file", _("Not a PDF file."))]
+        )
+
+
+async def verify_document(code: str, *, content: bytes | None = None) -> dict[str, Any]:
+    """Verify the stored file (``content`` None) or an uploaded one against the document with this code.
+
+    ``matches``: the file's SHA-256 is the one in the register. ``signature``: the file's PAdES signature checked
+    offline against the issuing office's certificates, as of when TKM signed it. A void document reports
+    ``status`` void whatever its file.
+    """
+    if content is not None:
+        _check_upload(content)
+    info = await verification(code)
+    normalized = normalize_code(code)
+    row = await (
+        Document.select(Document.office, Document.status, Document.file_path, Document.rendered_at, Document.context)
+        .where(Document.verification_code == normalized)
+        .first()
+    )
+    assert row is not None  # verification() found it
+    if content is None:
+        if row["status"] != Rendering.ready:
+            return {**info, "checked_sha256": None, "matches": None, "signature": None}
+        try:
+            content = (get_settings().data_dir / row["file_path"]).read_bytes()
+        except FileNotFoundError:
+            content = b""
+    digest = hashlib.sha256(content).hexdigest()
+    matches = bool(info["sha256"]) and hmac.compare_digest(digest, info["sha256"])
+    snapshot = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
+    office = signing.SigningOffice(row["office"], snapshot["office"]["name"])
+    checked = await signing.check_signature(content, office, moment=row["rendered_at"])
+    if not checked.valid:
+        log.info("document.signature_invalid", code=normalized, problem=checked.problem, matches=matches)
+    return {**info, "checked_sha256": digest, "matches": matches, "signature": checked.out()}
