@@ -27,7 +27,8 @@ def database(sqlite_database):
 
 @pytest.fixture(scope="module")
 def env(env):
-    limits = ("REGISTER_MAX_PER_ADDRESS", "RESET_MAX_PER_ADDRESS", "LOGIN_FREE_ATTEMPTS", "LOGIN_MAX_FAILURES_PER_ADDRESS")
+    limits = ("REGISTER_MAX_PER_ADDRESS", "RESET_MAX_PER_ADDRESS", "LOGIN_FREE_ATTEMPTS")
+    limits += ("LOGIN_MAX_FAILURES_PER_ADDRESS",)
     return {**env, **{f"TKM_{name}": "100000" for name in limits}}
 
 

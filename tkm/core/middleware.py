@@ -45,33 +45,21 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class SecurityHeadersMiddleware:
-    """Headers every answer carries; HTML pages also get the strict Content-Security-Policy.
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: headers every answer carries; HTML pages also get the strict policy.
 
-    A handler that sets its own policy (e.g. a sandbox for a file viewed inline) keeps it.
+    A hook rather than a middleware, so answers made outside any route (the 404 of an unknown path)
+    carry them too. A handler that sets its own policy (e.g. a sandbox for a file viewed inline) keeps it.
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if "x-content-type-options" not in headers:
-                    headers["X-Content-Type-Options"] = "nosniff"
-                if "referrer-policy" not in headers:
-                    headers["Referrer-Policy"] = "same-origin"
-                if "x-frame-options" not in headers:
-                    headers["X-Frame-Options"] = "DENY"
-                if (headers.get("content-type") or "").startswith("text/html") and (
-                    "content-security-policy" not in headers
-                ):
-                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
+    for name, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ):
+        if name.lower() not in headers:
+            headers[name] = value
+    if (headers.get("content-type") or "").startswith("text/html") and "content-security-policy" not in headers:
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
