@@ -160,9 +160,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/applications/{application_id:int}"): record(*APP_READERS),
     ("PATCH", "/api/v1/applications/{application_id:int}"): record("applicant"),
     # The matrix's action is ``withdraw``, the applicant's (API.md, Workflow actions): other roles get 403.
-    ("POST", "/api/v1/applications/{application_id:int}/actions/{action:str}"): record(
-        "applicant", hidden_first=True
-    ),
+    ("POST", "/api/v1/applications/{application_id:int}/actions/{action:str}"): record("applicant", hidden_first=True),
     ("POST", "/api/v1/applications/{application_id:int}/attachments"): record("applicant", upload=True),
     ("GET", "/api/v1/attachments/{attachment_id:int}"): record(*APP_READERS),
     ("POST", "/applications/{application_id:int}/actions/{action:str}"): record("applicant", hidden_first=True),
