@@ -80,7 +80,6 @@ class ReportController(Controller):
     @post(
         "/{report_id:int}/actions/{action:str}",
         status_code=HTTP_200_OK,
-        guards=[roles(Role.reviewer)],
         summary="accept or request_revision (reviewer); accepting posts the report to the funds trail",
     )
     async def act(
