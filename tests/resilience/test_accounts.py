@@ -316,3 +316,23 @@ def test_a_csrf_token_from_another_session_is_refused(client, api):
     client.cookies.set("csrftoken", token_b)
     assert client.post("/api/v1/auth/logout", headers={"x-csrftoken": token_b}).status_code == 204
     assert session_a != client.cookies.get("tkm_session")
+
+
+def test_signup_page_with_a_taken_address_says_the_same_and_logs_nobody_in(client, api):
+    from tkm.auth.tables import User
+
+    owner = api.make_user("applicant")
+    client.cookies.clear()
+    page = client.get("/register", headers=HTML)
+    form = {
+        "name": "Penyusup",
+        "email": owner["email"],
+        "phone": "081234567890",
+        "password": "Sandi-Lain-Sekali-9",
+        "_csrf_token": csrf_from(page.text),
+    }
+    r = client.post("/register", data=form, headers=HTML, follow_redirects=False)
+    assert r.status_code == 200 and "Kami telah mengirim e-mail" in r.text  # the sign-up's own words
+    assert client.get("/api/v1/me").status_code == 401
+    assert api.call(User.count().where(User.email == owner["email"]).run) == 1
+    assert notifications(api, f"signup-existing-{owner['id']}-")
