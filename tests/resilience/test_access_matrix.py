@@ -99,6 +99,8 @@ def fill(path: str, seeded: dict[str, Any]) -> str:
             return next(v for k, v in seeded["codes"].items() if k in path)
         if name == "action":
             return next(v for k, v in seeded["actions"].items() if k in path)
+        if name not in seeded["values"]:
+            raise AssertionError(f"{path}: no record seeded for {{{name}}}; add one in seeded()")
         return str(seeded["values"][name])
 
     return PARAM.sub(value, path)
