@@ -138,6 +138,7 @@ def test_every_route_has_a_declared_policy(app: Any) -> None:
     assert not stale, "policies for routes that no longer exist:\n" + "\n".join(stale)
 
 
+@pytest.mark.slow
 def test_every_route_role_and_relation_gets_what_its_policy_says(app: Any, module_client: Any, seeded: dict) -> None:
     client, api = module_client, seeded["api"]
     client.cookies.clear()
