@@ -19,7 +19,7 @@ from tkm.auth.middleware import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, TKMCSR
 from tkm.auth.sessions import make_store, session_config
 from tkm.core import db
 from tkm.core.logging import configure_logging
-from tkm.core.middleware import LanguageMiddleware
+from tkm.core.middleware import LanguageMiddleware, security_headers
 from tkm.core.openapi import ProblemResponses
 from tkm.core.problem_handlers import EXCEPTION_HANDLERS, AuditDenialsMiddleware
 from tkm.core.settings import Settings, get_settings
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthMiddleware,
         ],
         stores={"sessions": make_store(settings)},
+        before_send=[security_headers],
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses()],

@@ -119,6 +119,7 @@ def new_page(browser: Any, server: str, request: pytest.FixtureRequest) -> Itera
     """``new_page(viewport=PHONE, locale="id-ID")``: a page in its own browser context (own cookies)."""
     contexts: list[Any] = []
     failures = ARTIFACTS / "e2e-failures"
+    refused: list[str] = []  # what the Content-Security-Policy blocked: every page must work under it
 
     def make(viewport: dict[str, int] | None = None, locale: str = "id-ID") -> Any:
         context = browser.new_context(base_url=server, viewport=viewport or DESKTOP, locale=locale)
@@ -126,6 +127,10 @@ def new_page(browser: Any, server: str, request: pytest.FixtureRequest) -> Itera
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
+        page.on(
+            "console",
+            lambda msg: refused.append(f"{page.url}: {msg.text}") if "Content Security Policy" in msg.text else None,
+        )
         return page
 
     yield make
@@ -136,6 +141,7 @@ def new_page(browser: Any, server: str, request: pytest.FixtureRequest) -> Itera
             for j, page in enumerate(context.pages):
                 page.screenshot(path=str(failures / f"{request.node.name}-{i}-{j}.png"), full_page=True)
         context.close()
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

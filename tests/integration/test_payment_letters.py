@@ -71,12 +71,17 @@ def test_funds_trail_pdf(world):
     app = world.to_state(world.new_application(group=group)["id"], "active")
     world.pay_all(app["id"])
     url = f"/api/v1/applications/{app['id']}/funds-trail"
-    r = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    # Auditors are read-only (API.md, Roles): they take no number from the register.
+    refused = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    assert refused.status_code == 403
+    r = world.client.get(url, params={"format": "pdf"}, headers=world.finance["headers"], follow_redirects=False)
     assert r.status_code == 202 and r.headers["location"] == f"/api/v1/documents/{r.json()['id']}/pdf"
     assert r.json()["kind"] == "funds_trail" and r.json()["status"] == "pending"
     render_all(world, app["id"])
-    again = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    again = world.client.get(url, params={"format": "pdf"}, headers=world.finance["headers"], follow_redirects=False)
     assert again.status_code == 303 and again.headers["location"] == r.headers["location"]
+    # The letter once issued is theirs to read like any other.
+    assert world.client.get(r.headers["location"], headers=world.auditor_headers).status_code == 200
     totals = world.get(url, world.finance).json()["totals"]
     text = text_of(world, r.json()["id"], world.finance)
     assert rupiah(totals["disbursed"]) in text and "Kelompok Jejak Dana" in text
@@ -241,7 +246,7 @@ def test_funds_trail_pdf_speaks_in_words_and_keeps_the_balance_whole(world, tmp_
     grant_line = {"category": "raw_materials", "amount": 1_000_000, "source": "grant", "component": "capital"}
     world.accepted_report(app["id"], period=period(1), expenses=[grant_line])
     url = f"/api/v1/applications/{app['id']}/funds-trail"
-    r = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    r = world.client.get(url, params={"format": "pdf"}, headers=world.finance["headers"], follow_redirects=False)
     render_all(world, app["id"])
     entries = world.get(url, world.finance).json()["entries"]
     pdf = world.get(f"/api/v1/documents/{r.json()['id']}/pdf", world.finance).content

@@ -14,8 +14,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from tkm.applications import attachments, services
 from tkm.applications.schemas import ApplicationIn, ApplicationOut, ApplicationPageOut, ApplicationPatch, AttachmentOut
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch, optional_json_object
 from tkm.core.schemas import out
@@ -33,7 +33,12 @@ class ApplicationController(Controller):
     tags = ["applications"]
     dependencies = {"user": Provide(provide_user)}
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Start an application (draft) with business plan and budget")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[roles(Role.applicant)],
+        summary="Start an application (draft) with business plan and budget",
+    )
     async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[ApplicationIn]) -> ApplicationOut:
         return out(ApplicationOut, await services.create_application(user, data))
 
@@ -57,7 +62,11 @@ class ApplicationController(Controller):
     async def get_one(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> ApplicationOut:
         return out(ApplicationOut, await services.get_application(application_id, user))
 
-    @patch("/{application_id:int}", summary="Change the business plan or budget (draft or revision requested)")
+    @patch(
+        "/{application_id:int}",
+        guards=[roles(Role.applicant)],
+        summary="Change the business plan or budget (draft or revision requested)",
+    )
     async def update(
         self,
         user: NamedDependency[CurrentUser],
@@ -87,6 +96,7 @@ class ApplicationController(Controller):
     @post(
         "/{application_id:int}/attachments",
         status_code=HTTP_201_CREATED,
+        guards=[roles(Role.applicant)],
         summary="Upload an attachment (multipart: file, kind); PDF, JPEG or PNG by content, 10 MB max",
     )
     async def upload(

@@ -565,7 +565,7 @@ class ApplicationPages(Controller):
         data["programme"] = programmes[0]["code"] if programmes else ""
         return await _form_page(user, data, forms.FormErrors(), mode="new", group=group, programmes=programmes)
 
-    @post("/applications/new")
+    @post("/applications/new", guards=[roles(Role.applicant)])
     async def create(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template | Redirect:
         form = await request.form()
         data = read_application_form(form)
@@ -594,7 +594,7 @@ class ApplicationPages(Controller):
     async def detail(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> Template:
         return await _detail_page(user, application_id)
 
-    @get("/applications/{application_id:int}/edit")
+    @get("/applications/{application_id:int}/edit", guards=[roles(Role.applicant)])
     async def edit_page(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> Template:
         app = await services.get_application(application_id, user)
         if user.role != Role.applicant:
@@ -608,7 +608,7 @@ class ApplicationPages(Controller):
             user, data, forms.FormErrors(), mode="edit", group=group, programmes=[programme], app=app
         )
 
-    @post("/applications/{application_id:int}/edit")
+    @post("/applications/{application_id:int}/edit", guards=[roles(Role.applicant)])
     async def update(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], application_id: FromPath[int]
     ) -> Template | Redirect:
@@ -636,7 +636,7 @@ class ApplicationPages(Controller):
                 return Redirect(f"/applications/{application_id}", status_code=303)
         return await _form_page(user, data, errors, status_code=status, **page)
 
-    @post("/applications/{application_id:int}/attachments")
+    @post("/applications/{application_id:int}/attachments", guards=[roles(Role.applicant)])
     async def upload(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], application_id: FromPath[int]
     ) -> Template | Redirect:

@@ -12,6 +12,33 @@ class RegisterIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: str = ""
 
 
+class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+
+
+class PasswordResetConfirmIn(msgspec.Struct, forbid_unknown_fields=True):
+    #: The token from the e-mailed link (the last part of its path).
+    token: str
+    password: str
+
+
+class AcceptedOut(Out):
+    #: What happens next, for a person to read.
+    detail: str
+
+
+class RegisteredOut(Out):
+    """The same answer for a new address and for one that already has an account (whose owner gets a mail)."""
+
+    #: Always null: an id would tell a new account from an existing one. ``GET /api/v1/me`` gives it after log-in.
+    id: int | None
+    email: str
+    name: str
+    role: str
+    regions: list[str]
+    detail: str
+
+
 class LoginIn(msgspec.Struct):
     email: str
     password: str

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tkm import regions
+from tkm.auth import throttle
 from tkm.auth.passwords import hash_password, needs_rehash, verify_password, weakness
 from tkm.auth.roles import ROLES, CurrentUser, Role
-from tkm.auth.tables import ApiToken, LoginAttempt, User
+from tkm.auth.tables import ApiToken, User
 from tkm.core import audit, db
 from tkm.core.errors import Conflict, FieldError, TooManyRequests, Unauthorized, ValidationProblem
 from tkm.core.i18n import _
@@ -94,19 +95,56 @@ async def _insert_user(email: str, name: str, phone: str, password: str, role: s
     return int(rows[0]["id"])
 
 
-async def register(email: str, name: str, password: str, phone: str = "", *, address: str = "") -> CurrentUser:
-    """Self sign-up: always an applicant."""
+@dataclass(frozen=True)
+class Registered:
+    """The answer to a sign-up: the same whether or not the address already had an account."""
+
+    email: str
+    name: str
+
+
+async def register(email: str, name: str, password: str, phone: str = "", *, address: str = "") -> Registered:
+    """Self sign-up: always an applicant. An address that already has an account gets a mail instead of a
+    second account, and the caller the same answer, so sign-up does not reveal who has an account."""
     email, phone = normalise_email(email), normalise_phone(phone)
     errors = _check_profile(email, name, phone, password)
     if errors:
         raise ValidationProblem(errors)
+    settings = get_settings()
+    now = datetime.now(UTC)
+    await throttle.check_rate("register", address, settings.register_max_per_address, now)
+    from tkm.notifications.services import notify
+
     async with db.transaction():
+        await throttle.record("register", email, address, True, now)
+        existing = await User.select(User.id, User.name).where(User.email == email).first()
+        if existing is not None:
+            await audit.record(
+                "user.register_existing",
+                actor=email,
+                object_type="user",
+                object_id=existing["id"],
+                address=address,
+            )
+            # One mail per hour at most: a sign-up burst must not flood the owner's inbox.
+            await notify(
+                f"signup-existing-{existing['id']}-{int(now.timestamp()) // 3600}",
+                email,
+                _("Your TKM account"),
+                _(
+                    "Hello %(name)s,\n\nsomeone tried to create a TKM account with this e-mail address, which "
+                    "already has one. If it was you, log in at %(login)s; if you forgot your password, ask for a "
+                    "new one at %(reset)s. If it was not you, you need not do anything.\n",
+                    name=existing["name"],
+                    login=f"{settings.base_url}/login",
+                    reset=f"{settings.base_url}/password-reset",
+                ),
+            )
+            return Registered(email=email, name=name.strip())
         user_id = await _insert_user(email, name, phone, password, Role.applicant, [])
         await audit.record(
             "user.registered", actor_id=user_id, actor=email, object_type="user", object_id=user_id, address=address
         )
-        from tkm.notifications.services import notify
-
         await notify(
             f"welcome-{user_id}",
             email,
@@ -116,7 +154,7 @@ async def register(email: str, name: str, password: str, phone: str = "", *, add
                 name=name.strip(),
             ),
         )
-    return CurrentUser(id=user_id, email=email, name=name.strip(), role=Role.applicant)
+    return Registered(email=email, name=name.strip())
 
 
 def check_regions(role: str, region_list: list[str]) -> list[FieldError]:
@@ -164,56 +202,76 @@ class LoginResult:
     expires_at: datetime
 
 
-async def _recent_failures(column: Any, value: str, since: datetime) -> int:
-    """Failures for this account or address since the window opened and since its last success."""
-    last_ok = await (
-        LoginAttempt.select(LoginAttempt.at)
-        .where(column == value, LoginAttempt.success.eq(True), LoginAttempt.at >= since)
-        .order_by(LoginAttempt.at, ascending=False)
-        .first()
+async def _failure_notice(settings: Any, row: dict[str, Any], address: str, now: datetime) -> None:
+    """Tell the owner once per window when their account collects repeated failed log-ins."""
+    since = now - timedelta(seconds=settings.login_window_seconds)
+    failures = await throttle.account_failures(row["email"], since)
+    if failures < settings.login_max_failures_per_account:
+        return
+    from tkm.notifications.services import notify
+
+    await notify(
+        f"login-failures-{row['id']}-{int(now.timestamp()) // settings.login_window_seconds}",
+        row["email"],
+        _("Failed log-ins to your TKM account"),
+        _(
+            "Hello %(name)s,\n\nthere were %(count)d failed attempts to log in to your TKM account in the last "
+            "%(minutes)d minutes, the latest from address %(address)s. Your account is not locked: you can still "
+            "log in with your password. If it was not you, choose a new password at %(reset)s.\n",
+            name=row["name"],
+            count=failures,
+            minutes=settings.login_window_seconds // 60,
+            address=address or "-",
+            reset=f"{settings.base_url}/password-reset",
+        ),
     )
-    start = max(since, last_ok["at"]) if last_ok else since
-    return await LoginAttempt.count().where(column == value, LoginAttempt.success.eq(False), LoginAttempt.at > start)
 
 
-async def login(email: str, password: str, *, address: str = "", user_agent: str = "") -> LoginResult:
+async def login(
+    email: str, password: str, *, address: str = "", user_agent: str = "", replaces: int | None = None
+) -> LoginResult:
+    """Log in; ``replaces`` is the token of the browser's previous session, ended by this log-in."""
     settings = get_settings()
     email = normalise_email(email)
     now = datetime.now(UTC)
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    if await _recent_failures(LoginAttempt.email, email, since) >= settings.login_max_failures_per_account or (
-        address
-        and await _recent_failures(LoginAttempt.address, address, since) >= settings.login_max_failures_per_address
-    ):
+    wait = await throttle.login_wait(settings, email, address, now)
+    if wait:
         await audit.record("login.throttled", actor=email, object_type="user", address=address)
         throttled = TooManyRequests(
             _(
                 "Too many failed log-in attempts. Wait %(minutes)d minutes and try again.",
-                minutes=settings.login_window_seconds // 60,
+                minutes=max(1, -(-wait // 60)),
             ),
-            headers={"Retry-After": str(settings.login_window_seconds)},
+            headers={"Retry-After": str(wait)},
         )
         throttled.already_audited = True
         raise throttled
     row = await User.select().where(User.email == email).first()
     ok = verify_password(row["password_hash"] if row else None, password)
     if not ok or not row or not row["active"]:
-        await LoginAttempt.insert(LoginAttempt(at=now, email=email, address=address, success=False))
-        await audit.record(
-            "login.failed",
-            actor_id=row["id"] if row else None,
-            actor=email,
-            object_type="user",
-            object_id=row["id"] if row else "",
-            address=address,
-            details={"reason": "inactive" if ok and row else "bad-credentials"},
-        )
+        async with db.transaction():
+            await throttle.record("login", email, address, False, now)
+            await audit.record(
+                "login.failed",
+                actor_id=row["id"] if row else None,
+                actor=email,
+                object_type="user",
+                object_id=row["id"] if row else "",
+                address=address,
+                details={"reason": "inactive" if ok and row else "bad-credentials"},
+            )
+            if row is not None and row["active"]:
+                await _failure_notice(settings, row, address, now)
         problem = Unauthorized(_("E-mail address or password is wrong."))
         problem.already_audited = True
         raise problem
     token = secrets.token_urlsafe(32)
     expires = now + TOKEN_LIFETIME
     async with db.transaction():
+        if replaces is not None:
+            await ApiToken.update({ApiToken.revoked_at: now}).where(
+                ApiToken.id == replaces, ApiToken.revoked_at.is_null()
+            )
         rows = await ApiToken.insert(
             ApiToken(
                 user=row["id"],
@@ -229,7 +287,7 @@ async def login(email: str, password: str, *, address: str = "", user_agent: str
         if needs_rehash(row["password_hash"]):
             updates[User.password_hash] = hash_password(password)
         await User.update(updates).where(User.id == row["id"])
-        await LoginAttempt.insert(LoginAttempt(at=now, email=email, address=address, success=True))
+        await throttle.record("login", email, address, True, now)
         await audit.record(
             "login", actor_id=row["id"], actor=email, object_type="user", object_id=row["id"], address=address
         )

@@ -5,6 +5,7 @@ The session ID is replaced at log-in, so an ID planted before log-in is worthles
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,9 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 
-from tkm.auth.middleware import SESSION_COOKIE
+from tkm.auth.middleware import NEW_ID_KEY, ROTATE_KEY, SESSION_COOKIE
 from tkm.core.settings import Settings
 
-ROTATE_KEY = "tkm_rotate_session"
-NEW_ID_KEY = "tkm_new_session_id"
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
@@ -37,6 +36,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         # Anonymous visitors get no session at all: nothing stored, no cookie (no disk filling up).
         if not scope_session and not connection.cookies.get(self.config.key) and not connection.scope.get(ROTATE_KEY):
             return
+        old_id = connection.cookies.get(self.config.key)
+        if connection.scope.get(ROTATE_KEY) and old_id and old_id != self.get_session_id(connection):  # type: ignore[misc]
+            # A log-in replaces the session: the old one is destroyed, not just left behind.
+            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
         await super().store_in_message(scope_session, message, connection)
 
 
@@ -46,7 +49,20 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 
 
 def rotate_session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Give this response a new session id (made now, so the CSRF middleware can bind a token to it)."""
     connection.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
+    connection.scope[NEW_ID_KEY] = secrets.token_hex(32)  # type: ignore[literal-required]
+
+
+def previous_token(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """The token of the session this browser had before logging in again (ended by the new log-in)."""
+    session: Any = connection.scope.get("session")
+    if isinstance(session, dict) and session.get("tid"):
+        try:
+            return int(session["tid"])
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def make_store(settings: Settings) -> Store:

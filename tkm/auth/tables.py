@@ -29,7 +29,22 @@ class ApiToken(Table, tablename="api_tokens"):
 
 
 class LoginAttempt(Table, tablename="login_attempts"):
+    """Every log-in try, sign-up and password-reset request: what throttling and rate limits count."""
+
     at = Timestamptz(index=True)
     email = Varchar(length=320, index=True)
     address = Varchar(length=100, index=True)
     success = Boolean()
+    #: ``login``, ``register`` or ``reset``.
+    kind = Varchar(length=20, default="login", index=True)
+
+
+class PasswordReset(Table, tablename="password_resets"):
+    """A one-time link sent by e-mail: only the token's SHA-256 is kept; used once, or it expires."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    address = Varchar(length=100, default="")

@@ -46,9 +46,16 @@ class Settings:
     static_dir: Path = field(default=ROOT / "tkm" / "static")
     worker_concurrency: int = 2
     worker_max_tasks_per_child: int = 50
-    login_max_failures_per_account: int = 10
+    #: Failed log-ins of one account (from any address) in the window after which its owner gets a notice.
+    login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
+    #: Failures of one account from one address before each further try waits (the wait doubles, up to the window).
+    login_free_attempts: int = 5
+    login_base_delay_seconds: int = 30
+    #: Sign-ups and password-reset requests allowed from one address per hour.
+    register_max_per_address: int = 5
+    reset_max_per_address: int = 10
     max_upload_bytes: int = 10 * 1024 * 1024
     #: Keys the hash chains (HMAC-SHA256); kept out of the database so that database access alone cannot
     #: recompute a link.
@@ -232,8 +239,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         signer=signer,
         worker_concurrency=_int(env, "TKM_WORKER_CONCURRENCY", 2, minimum=1),
         worker_max_tasks_per_child=_int(env, "TKM_WORKER_MAX_TASKS_PER_CHILD", 50, minimum=1),
-        login_max_failures_per_account=_int(env, "TKM_LOGIN_MAX_FAILURES", 10, minimum=1),
+        login_max_failures_per_account=_int(env, "TKM_LOGIN_MAX_FAILURES", 5, minimum=1),
         login_max_failures_per_address=_int(env, "TKM_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1),
+        login_free_attempts=_int(env, "TKM_LOGIN_FREE_ATTEMPTS", 5, minimum=1),
+        login_base_delay_seconds=_int(env, "TKM_LOGIN_BASE_DELAY", 30, minimum=1),
+        register_max_per_address=_int(env, "TKM_REGISTER_MAX_PER_ADDRESS", 5, minimum=1),
+        reset_max_per_address=_int(env, "TKM_RESET_MAX_PER_ADDRESS", 10, minimum=1),
         **kwargs,
     )
 

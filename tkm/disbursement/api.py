@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import FieldError, ValidationProblem
 from tkm.core.i18n import _
 from tkm.core.openapi import downloads
@@ -104,6 +104,7 @@ class TrancheController(Controller):
     @post(
         "/api/v1/bank-statements",
         status_code=200,
+        guards=[roles(Role.finance)],
         summary="Upload a bank statement CSV (reference, amount[, date, transfer_reference]); marks matches paid",
     )
     async def statement(self, user: NamedDependency[CurrentUser], data: MultipartBody[StatementForm]) -> StatementOut:

@@ -80,6 +80,8 @@ async def _tranche_page(
     tranche = await services.get_tranche(tranche_id, user)
     choices = await services.action_choices(tranche_id, user)
     group = await _group_of(int(tranche["application_id"]))
+    if group:
+        group = {**group, "number": services.account_number_for(user, group.get("number"))}
     letters = (await tranche_letters(int(tranche["application_id"]))).get(tranche_id, [])
     state = state or {}
     return Template(

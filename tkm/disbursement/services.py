@@ -183,13 +183,21 @@ async def list_tranches(
                 "programme": r["application.programme.code"],
                 "bank_account": {
                     "bank": r["application.group_id.bank_name"],
-                    "number": r["application.group_id.bank_account_number"],
+                    "number": account_number_for(actor, r["application.group_id.bank_account_number"]),
                     "holder": r["application.group_id.bank_account_holder"],
                 },
             }
         )
         items.append(out)
     return items, await count
+
+
+def account_number_for(actor: CurrentUser, number: str | None) -> str:
+    """Bank account numbers go to finance staff only (they make the transfers); others see the last digits."""
+    number = number or ""
+    if actor.role == Role.finance:
+        return number
+    return "•" * max(0, len(number) - 4) + number[-4:]
 
 
 async def unpaid_count(application_id: int) -> int:

@@ -81,16 +81,24 @@ class DocumentController(Controller):
         return out(DocumentOut, await services.request_programme_report(user, data))
 
 
+#: Offices' signatories and contact details are for staff; applicants see the letterhead on their letters.
+STAFF = (Role.reviewer, Role.approver, Role.finance, Role.auditor, Role.admin)
+
+
 class OfficeController(Controller):
     path = "/api/v1/offices"
     tags = ["documents"]
     dependencies = {"user": Provide(provide_user)}
 
-    @get("/", summary="Issuing offices: letterhead, signatories and numbering")
+    @get(
+        "/",
+        guards=[roles(*STAFF)],
+        summary="Issuing offices: letterhead, signatories and numbering (staff, auditors and admins)",
+    )
     async def list(self, user: NamedDependency[CurrentUser]) -> list[OfficeOut]:
         return out(list[OfficeOut], await offices.list_offices())
 
-    @get("/{code:str}", summary="One issuing office")
+    @get("/{code:str}", guards=[roles(*STAFF)], summary="One issuing office (staff, auditors and admins)")
     async def get_one(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> OfficeOut:
         return out(OfficeOut, await offices.get_office(code))
 

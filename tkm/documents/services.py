@@ -422,11 +422,23 @@ async def tranche_letters(application_id: int) -> dict[int, list[dict[str, Any]]
     return found
 
 
+#: Who may have a funds-trail letter numbered and signed (API.md, Roles: auditors are read-only).
+FUNDS_TRAIL_ISSUERS = frozenset({"applicant", "reviewer", "approver", "finance"})
+
+
 async def issue_funds_trail(application_id: int, trail: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
     """The funds trail ``{"entries": [...], "totals": {...}}`` as a PDF, in the caller's transaction.
 
-    The same trail (same entries and totals) gives the same document.
+    The same trail (same entries and totals) gives the same document. Auditors (read-only) and
+    administrators read the trail but do not issue numbered letters.
     """
+    if actor is not None and actor.role not in FUNDS_TRAIL_ISSUERS:
+        raise Forbidden(
+            _(
+                "Your role (%(role)s) reads the funds trail but may not issue letters; download CSV or XLSX.",
+                role=actor.role,
+            )
+        )
     digest = hashlib.sha256(json.dumps(trail, sort_keys=True, default=str).encode()).hexdigest()[:32]
     return await issue(
         "funds_trail", application_id=application_id, context_key=f"trail:{digest}", actor=actor, data=trail

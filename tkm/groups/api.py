@@ -7,8 +7,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch
 from tkm.core.schemas import out
@@ -22,7 +22,12 @@ class GroupController(Controller):
     tags = ["groups"]
     dependencies = {"user": Provide(provide_user)}
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Register a community group and its members (applicant)")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[roles(Role.applicant)],
+        summary="Register a community group and its members (applicant)",
+    )
     async def create(self, user: NamedDependency[CurrentUser], data: JSONBody[GroupIn]) -> GroupOut:
         return out(GroupOut, await services.create_group(user, data))
 
@@ -41,7 +46,11 @@ class GroupController(Controller):
     async def get_one(self, user: NamedDependency[CurrentUser], group_id: FromPath[int]) -> GroupOut:
         return out(GroupOut, await services.get_group(group_id, user))
 
-    @patch("/{group_id:int}", summary="Change a group (its leader); members are replaced as a whole")
+    @patch(
+        "/{group_id:int}",
+        guards=[roles(Role.applicant)],
+        summary="Change a group (its leader); members are replaced as a whole",
+    )
     async def update(
         self,
         user: NamedDependency[CurrentUser],

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from tkm import regions
 from tkm.applications import services as application_services
-from tkm.auth.guards import provide_user
+from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Forbidden, Problem
 from tkm.core.i18n import _
@@ -192,7 +192,7 @@ class GroupPages(Controller):
         data = read_group_form({})
         return Template("groups/form.html", context=await form_context(data, forms.FormErrors(), mode="new"))
 
-    @post("/groups/new")
+    @post("/groups/new", guards=[roles(Role.applicant)])
     async def create(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template | Redirect:
         form = await request.form()
         data = read_group_form(form)
@@ -230,7 +230,7 @@ class GroupPages(Controller):
             },
         )
 
-    @get("/groups/{group_id:int}/edit")
+    @get("/groups/{group_id:int}/edit", guards=[roles(Role.applicant)])
     async def edit_page(self, user: NamedDependency[CurrentUser], group_id: FromPath[int]) -> Template:
         group = await services.get_group(group_id, user)
         if user.role != Role.applicant or group["owner"] != user.id:
@@ -238,7 +238,7 @@ class GroupPages(Controller):
         context = await form_context(form_from_group(group), forms.FormErrors(), mode="edit", group=group)
         return Template("groups/form.html", context=context)
 
-    @post("/groups/{group_id:int}/edit")
+    @post("/groups/{group_id:int}/edit", guards=[roles(Role.applicant)])
     async def update(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], group_id: FromPath[int]
     ) -> Template | Redirect:

@@ -10,8 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Stream
 
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core import cells
 from tkm.core.openapi import downloads
 from tkm.core.params import IdempotencyKey, optional_json_object
@@ -254,6 +254,7 @@ class ReturnsController(Controller):
     @post(
         "/",
         status_code=201,
+        guards=[roles(Role.finance)],
         summary="Record a deposit of unspent grant money to the state treasury (finance; send Idempotency-Key)",
         description=(
             "Body `{amount, deposited_on, ntpn, attachment_id, notes}`: at most the grant money the group still "

@@ -60,6 +60,8 @@ class FundsTrailPages(Controller):
 
     @get("/applications/{application_id:int}/funds-trail")
     async def page(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> Template:
+        from tkm.documents.services import FUNDS_TRAIL_ISSUERS
+
         trail = await funds_trail(application_id, user)
         app = await application_services.get_application(application_id, user)
         return Template(
@@ -69,6 +71,7 @@ class FundsTrailPages(Controller):
                 "trail": trail,
                 "api": f"/api/v1/applications/{application_id}/funds-trail",
                 "pdf": await _latest_pdf(application_id),
+                "can_issue": user.role in FUNDS_TRAIL_ISSUERS,
             },
         )
 

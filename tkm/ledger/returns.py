@@ -179,6 +179,7 @@ async def record_return(
     application_id: int, actor: CurrentUser, body: dict[str, Any], key: str | None
 ) -> idempotency.Outcome:
     """``POST /api/v1/applications/{id}/returns``: at most once per Idempotency-Key."""
+    await access.load(application_id, actor)  # 404 for a record not the caller's, before judging the body
     clean = _check(body)
 
     async def run() -> tuple[int, Any]:

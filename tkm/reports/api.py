@@ -8,8 +8,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.pagination import page_params
 from tkm.core.params import IfMatch
 from tkm.core.schemas import out
@@ -27,7 +27,12 @@ class ApplicationReportsController(Controller):
     tags = ["reports"]
     dependencies = {"user": Provide(provide_user)}
 
-    @post("/", status_code=HTTP_201_CREATED, summary="File the monthly report of one period (applicant)")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[roles(Role.applicant)],
+        summary="File the monthly report of one period (applicant)",
+    )
     async def create(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int], data: JSONBody[ReportIn]
     ) -> ReportOut:
@@ -58,7 +63,11 @@ class ReportController(Controller):
     async def get_one(self, user: NamedDependency[CurrentUser], report_id: FromPath[int]) -> ReportOut:
         return out(ReportOut, await services.get_report(report_id, user))
 
-    @put("/{report_id:int}", summary="Correct a report sent back for revision (applicant); it waits for review again")
+    @put(
+        "/{report_id:int}",
+        guards=[roles(Role.applicant)],
+        summary="Correct a report sent back for revision (applicant); it waits for review again",
+    )
     async def correct(
         self,
         user: NamedDependency[CurrentUser],

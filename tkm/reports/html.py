@@ -192,14 +192,14 @@ class ReportPages(Controller):
     include_in_schema = False
     dependencies = {"user": Provide(provide_user)}
 
-    @get("/applications/{application_id:int}/reports/new")
+    @get("/applications/{application_id:int}/reports/new", guards=[roles(Role.applicant)])
     async def new_page(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> Template:
         app = await _application(application_id, user)
         if user.role != Role.applicant:
             raise Forbidden(_("Only the group's leader files its reports."))
         return _form_page(app, blank_form(services.current_period()), forms.FormErrors())
 
-    @post("/applications/{application_id:int}/reports/new")
+    @post("/applications/{application_id:int}/reports/new", guards=[roles(Role.applicant)])
     async def create(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], application_id: FromPath[int]
     ) -> Template | Redirect:
@@ -219,7 +219,7 @@ class ReportPages(Controller):
     async def detail(self, user: NamedDependency[CurrentUser], report_id: FromPath[int]) -> Template:
         return await _detail_page(user, report_id)
 
-    @get("/reports/{report_id:int}/edit")
+    @get("/reports/{report_id:int}/edit", guards=[roles(Role.applicant)])
     async def edit_page(self, user: NamedDependency[CurrentUser], report_id: FromPath[int]) -> Template:
         report = await services.get_report(report_id, user)
         app = await _application(int(report["application_id"]), user)
@@ -227,7 +227,7 @@ class ReportPages(Controller):
             raise Forbidden(_("Only the group's leader files its reports."))
         return _form_page(app, form_from_report(report), forms.FormErrors(), report=report)
 
-    @post("/reports/{report_id:int}/edit")
+    @post("/reports/{report_id:int}/edit", guards=[roles(Role.applicant)])
     async def correct(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], report_id: FromPath[int]
     ) -> Template | Redirect:
