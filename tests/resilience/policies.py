@@ -201,6 +201,17 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/reports/{report_id:int}"): record(*APP_READERS),
     ("GET", "/reports"): only(*ANY_STAFF),
     ("POST", "/reports/{report_id:int}/actions/{action:str}"): record("reviewer"),
+    # Budget amendments: the group proposes, the reviewer recommends, the approver decides (the matrix's
+    # amendment is recommended already, so `recommend` is refused by its state once the door is passed).
+    ("POST", "/api/v1/applications/{application_id:int}/amendments"): record(
+        "applicant", body={"budget": [], "reason": "Harga naik"}
+    ),
+    ("GET", "/api/v1/applications/{application_id:int}/amendments"): record(*APP_READERS),
+    ("GET", "/api/v1/amendments/{amendment_id:int}"): record(*APP_READERS),
+    ("POST", "/api/v1/amendments/{amendment_id:int}/actions/{action:str}"): record("reviewer", hidden_first=True),
+    ("GET", "/applications/{application_id:int}/amendments/new"): record("applicant"),
+    ("POST", "/applications/{application_id:int}/amendments/new"): record("applicant"),
+    ("POST", "/amendments/{amendment_id:int}/actions/{action:str}"): record("reviewer", "approver"),
     # Disbursement: bank account numbers go to finance alone.
     ("POST", "/api/v1/tranches/{tranche_id:int}/actions/{action:str}"): record("finance", hidden_first=True),
     ("GET", "/api/v1/payment-batches"): only("finance"),
@@ -221,6 +232,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/offices"): only("admin"),
     ("GET", "/api/v1/offices/{code:str}"): only(*ANY_STAFF),
     ("PATCH", "/api/v1/offices/{code:str}"): only("admin"),
+    ("GET", "/api/v1/offices/{code:str}/certificate"): only("admin"),
+    ("PUT", "/api/v1/offices/{code:str}/certificate"): Policy(allowed=("admin",), upload=True),
     ("GET", "/api/v1/verify/{code:str}"): public(),
     ("POST", "/api/v1/verify/{code:str}"): public(),
     ("GET", "/verify"): public(),

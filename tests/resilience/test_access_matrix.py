@@ -14,6 +14,7 @@ import pytest
 
 from tests.resilience.policies import POLICIES, RELATIONS, ROLES
 from tests.support.factories import World
+from tkm.testing.builders import budget
 from tkm.testing.time_travel import period
 
 HTML = {"accept": "text/html"}
@@ -56,6 +57,12 @@ def seeded(module_client: Any) -> dict[str, Any]:
     w.to_state(app_id, "active")
     w.accepted_report(app_id, period=period(0))
     record = w.app(app_id)
+    lines = [line for line in budget(capital=11_000_000, daily_wage=70_000) if line["component"] != "marketing"]
+    proposal = {"budget": lines, "reason": "Harga naik"}
+    amendment = w.post(f"/api/v1/applications/{app_id}/amendments", w.applicant, proposal)
+    assert amendment.status_code == 201, amendment.text
+    recommended = w.post(f"/api/v1/amendments/{amendment.json()['id']}/actions/recommend", w.reviewer, {})
+    assert recommended.status_code == 200, recommended.text
     tranches = w.get(f"/api/v1/applications/{app_id}/tranches", w.finance).json()
     documents = w.get(f"/api/v1/applications/{app_id}/documents", w.applicant).json()
     reports = w.get(f"/api/v1/applications/{app_id}/reports", w.applicant).json()
@@ -67,6 +74,7 @@ def seeded(module_client: Any) -> dict[str, Any]:
         "tranche_id": tranches[0]["id"],
         "report_id": (reports["items"] if isinstance(reports, dict) else reports)[0]["id"],
         "document_id": documents[0]["id"],
+        "amendment_id": amendment.json()["id"],
         "token": "not-a-valid-token",
         "file_path": "css/app.css",
         "path": "openapi.json",
@@ -79,7 +87,7 @@ def seeded(module_client: Any) -> dict[str, Any]:
         "/lang/": "en",
     }
     # Actions that exist but cannot happen in the record's state: the door is tested, nothing moves.
-    actions = {"/applications/": "withdraw", "/tranches/": "pay", "/reports/": "accept"}
+    actions = {"/applications/": "withdraw", "/tranches/": "pay", "/reports/": "accept", "/amendments/": "recommend"}
     users = {
         ("applicant", "owner"): w.applicant,
         ("applicant", "other_owner"): w.other_applicant,

@@ -9,8 +9,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from tkm.amendments import services
 from tkm.amendments.schemas import AmendmentActionIn, AmendmentIn, AmendmentOut
-from tkm.auth.guards import provide_user
-from tkm.auth.roles import CurrentUser
+from tkm.auth.guards import provide_user, roles
+from tkm.auth.roles import CurrentUser, Role
 from tkm.core.params import IfMatch
 from tkm.core.schemas import out
 from tkm.workflow.engine import parse_if_match
@@ -21,7 +21,12 @@ class ApplicationAmendmentsController(Controller):
     tags = ["amendments"]
     dependencies = {"user": Provide(provide_user)}
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Propose a budget amendment of an active grant (applicant)")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[roles(Role.applicant)],
+        summary="Propose a budget amendment of an active grant (applicant)",
+    )
     async def create(
         self, user: NamedDependency[CurrentUser], application_id: FromPath[int], data: JSONBody[AmendmentIn]
     ) -> AmendmentOut:

@@ -15,7 +15,7 @@ from tkm.amendments import services
 from tkm.applications import access
 from tkm.applications.html import BUDGET_FIELDS, _programme_caps, budget_view, row_edit
 from tkm.applications.html import _component_options as component_options
-from tkm.auth.guards import provide_user
+from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Forbidden, Problem
 from tkm.core.i18n import _
@@ -99,7 +99,7 @@ class AmendmentPages(Controller):
     include_in_schema = False
     dependencies = {"user": Provide(provide_user)}
 
-    @get("/applications/{application_id:int}/amendments/new")
+    @get("/applications/{application_id:int}/amendments/new", guards=[roles(Role.applicant)])
     async def new_page(self, user: NamedDependency[CurrentUser], application_id: FromPath[int]) -> Template:
         app = await access.load(application_id, user)
         if user.role != Role.applicant:
@@ -108,7 +108,7 @@ class AmendmentPages(Controller):
         data = {"reason": "", "budget": [{k: str(line[k]) for k in BUDGET_FIELDS} for line in lines]}
         return await _page(app, data, forms.FormErrors())
 
-    @post("/applications/{application_id:int}/amendments/new")
+    @post("/applications/{application_id:int}/amendments/new", guards=[roles(Role.applicant)])
     async def create(
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], application_id: FromPath[int]
     ) -> Template | Redirect:
@@ -128,7 +128,8 @@ class AmendmentPages(Controller):
         flash(request, _("The budget amendment is proposed; a reviewer will look at it."))
         return Redirect(f"/applications/{application_id}#amendments", status_code=303)
 
-    @post("/amendments/{amendment_id:int}/actions/{action:str}")
+    # Roles of the flow's actions (recommend, approve, reject); the flow file says which action is whose.
+    @post("/amendments/{amendment_id:int}/actions/{action:str}", guards=[roles(Role.reviewer, Role.approver)])
     async def act(
         self,
         request: Request[Any, Any, Any],
