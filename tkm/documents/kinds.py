@@ -96,6 +96,7 @@ def words_for(code: str, labels: dict[str, str], fallback: str) -> str:
     """A code in words: its label, else ``fallback`` (a letter never prints a raw code)."""
     return labels.get(code) or fallback
 
+
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
 EXPENSE_LABELS = {
     "raw_materials": "Bahan baku",
