@@ -160,8 +160,17 @@ def full_address(group: dict[str, Any]) -> str:
     """The group's address followed by the parts of its region the address does not already name (no
     "Kota Padang, Kota Padang")."""
     address = str(group.get("address") or "").strip().rstrip(",")
-    said = address.lower()
-    parts = [p for p in str(group.get("region_path") or "").split(", ") if p and p.lower() not in said]
+    said = {w.strip(" .").lower() for w in address.replace(",", " ,").split(",")}
+    said_text = address.lower()
+
+    def named(part: str) -> bool:
+        # "Kota Padang" is named by an address that already ends in "Padang".
+        core = part
+        for prefix in ("Kota Administrasi ", "Kota ", "Kabupaten ", "Kab. ", "Provinsi "):
+            core = core.removeprefix(prefix)
+        return part.lower() in said_text or core.lower() in said
+
+    parts = [p for p in str(group.get("region_path") or "").split(", ") if p and not named(p)]
     return ", ".join([address, *parts] if address else parts) or "-"
 
 
