@@ -5,7 +5,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
       fonts-dejavu-core fonts-noto-core fonts-liberation fontconfig \
  && rm -rf /var/lib/apt/lists/* \
- && fc-list | grep -q "Liberation Serif" \
+ && { fc-list | grep -q "Liberation Serif" || { echo "fonts-liberation is missing: letters are set in Liberation Serif" >&2; exit 1; }; } \
  && useradd --create-home --uid 1000 tkm \
  && mkdir -p /data && chown tkm:tkm /data
 
