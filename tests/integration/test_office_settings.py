@@ -83,8 +83,8 @@ def test_bad_office_settings_are_refused_naming_the_field_and_nothing_is_written
         ({"signatories": {"payment_order": {**person, "title": "  "}}}, "signatories.payment_order.title"),
         ({"signatories": {"payment_order": {**person, "name": ""}}}, "signatories.payment_order.name"),
         ({"signatories": {"no_such_kind": person}}, "signatories.no_such_kind"),
-        ({"number_pattern": "{class}/{office}/{year}"}, "numbering_pattern"),
-        ({"number_pattern": "{seq}/{class}/{office}/{tahun}"}, "numbering_pattern"),
+        ({"number_pattern": "{class}/{office}/{year}"}, "number_pattern"),
+        ({"number_pattern": "{seq}/{class}/{office}/{tahun}"}, "number_pattern"),
         ({"contact": {"phone": "", "email": "disnaker at solok", "website": ""}}, "contact.email"),
         ({"contact": {"phone": "telepon kantor", "email": "", "website": ""}}, "contact.phone"),
         ({"contact": {"phone": "", "email": "", "website": "not a site"}}, "contact.website"),
@@ -129,7 +129,7 @@ def test_office_settings_round_trip_and_patch(world):
     bad = world.client.patch(
         "/api/v1/offices/1373", json={"number_pattern": "{office}/{year}"}, headers=world.admin["headers"]
     )
-    assert bad.status_code == 422 and "numbering_pattern" in fields_of(bad)
+    assert bad.status_code == 422 and "number_pattern" in fields_of(bad)
     assert world.get("/api/v1/offices/1373", world.admin).json()["version"] == patched.json()["version"]
     # The default pattern names no office kind ("DISNAKER").
     body = office_body(code="1374", region="13.74")
@@ -210,7 +210,9 @@ def test_a_letter_whose_signatory_is_not_set_is_refused_naming_the_setting(world
     app = world.to_state(world.new_application(group=group)["id"], "recommended")
     refused = world.act(app["id"], "approve", world.approver, {"notes": "Disetujui."})
     assert refused.status_code == 409, refused.text
-    assert "signatories.approval_decree of office 1372 is not set" in refused.json()["detail"]
+    problem = refused.json()
+    assert problem["setting"] == "signatories.approval_decree" and problem["office"] == "1372"
+    assert "signatories.approval_decree" in problem["detail"] and "1372" in problem["detail"]
     assert "signatories.approval_decree" in fields_of(refused)
     # Nothing was written: the application waits, no decree, no number taken.
     assert world.app(app["id"])["status"] == app["status"]

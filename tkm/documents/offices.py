@@ -234,6 +234,13 @@ def _check(values: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
+def _named_as_sent(errors: list[FieldError], data: OfficeIn | OfficePatch) -> list[FieldError]:
+    """A pattern sent as ``number_pattern`` is refused under that name."""
+    if data.number_pattern is msgspec.UNSET:
+        return errors
+    return [FieldError("number_pattern", e.message) if e.field == "numbering_pattern" else e for e in errors]
+
+
 def _values_from(data: OfficeIn | OfficePatch, base: dict[str, Any] | None = None) -> dict[str, Any]:
     values = dict(base or {})
     for field in data.__struct_fields__:
@@ -303,7 +310,7 @@ async def get_office(code: str) -> dict[str, Any]:
 
 async def create_office(actor: CurrentUser, data: OfficeIn) -> dict[str, Any]:
     values = _values_from(data)
-    errors = _check(values)
+    errors = _named_as_sent(_check(values), data)
     if errors:
         raise ValidationProblem(errors)
     now = dt.datetime.now(dt.UTC)
@@ -355,7 +362,7 @@ async def update_office(
                 _("Make another office the default first: one office must always be the default."),
                 errors=[FieldError("is_default", _("One office must always be the default."))],
             )
-        errors = _check(values)
+        errors = _named_as_sent(_check(values), data)
         if errors:
             raise ValidationProblem(errors)
         if values["region"] != current["region"] and await _region_taken(values["region"], current["code"]):
