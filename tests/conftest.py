@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
-from tkm.testing import external, processes
+from tkm.testing import builders, external, processes
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -50,6 +50,8 @@ def ledger_key_for(secret_key: str) -> str:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory, secret_key: str) -> Path:
     base = tmp_path_factory.mktemp("sqlite-template")
     _migrate_template({"TKM_DATA_DIR": str(base), "TKM_SECRET_KEY": secret_key})
+    # The default office needs its signatories, or it refuses to issue letters.
+    builders.set_default_office_signatories(None, sqlite_path=str(base / "tkm.sqlite3"))
     return base / "tkm.sqlite3"
 
 
@@ -66,6 +68,7 @@ def postgres_template(secret_key: str, tmp_path_factory: pytest.TempPathFactory)
                 "TKM_DATA_DIR": str(tmp_path_factory.mktemp("postgres-template")),
             }
         )
+        builders.set_default_office_signatories(external.postgres_url_for(name))
         yield name
     finally:
         external.drop_postgres_database(name)

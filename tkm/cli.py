@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tkm.core.settings import SettingsError, get_settings
+from tkm.core.settings import SettingsError, get_settings, reset_settings
 
 
 def _settings_or_exit(check_workflows: bool = False) -> Any:
@@ -230,6 +230,7 @@ def verify(checkpoint: bool) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Web server processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the web server only."""
+    _base_url_from(host, port)
     _settings_or_exit(check_workflows=True)
     import uvicorn
 
@@ -243,6 +244,16 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=True,
     )
+
+
+def _base_url_from(host: str, port: int) -> None:
+    """Without TKM_BASE_URL, letters' QR codes and links point at the address this command serves (the
+    worker and scheduler that ``run`` starts inherit it)."""
+    if os.environ.get("TKM_BASE_URL"):
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    os.environ["TKM_BASE_URL"] = f"http://{shown}:{port}"
+    reset_settings()
 
 
 def _worker_argv(concurrency: int | None) -> list[str]:
@@ -298,6 +309,7 @@ def _wait_for_http(url: str, seconds: float) -> bool:
 @click.option("--no-demo", is_flag=True, help="Do not load demo data on the first run")
 def run(host: str, port: int, no_demo: bool) -> None:
     """Web + worker + scheduler in one (the embedded default). Ctrl-C stops all three."""
+    _base_url_from(host, port)
     settings = _settings_or_exit(check_workflows=True)
     applied = migrate_quietly()
     if applied:

@@ -78,7 +78,7 @@ def test_approval_decree_shows_number_names_amounts_and_verifies(api, client, ap
     assert set(listed[0]) >= {"id", "kind", "number", "status", "sha256", "issued_at", "verification_code"}
     decree = listed[1]
     assert decree["status"] == "pending" and decree["sha256"] is None
-    assert re.fullmatch(r"\d{3}/SK/DISNAKER-1371/[IVX]+/\d{4}", decree["number"]), decree["number"]
+    assert re.fullmatch(r"\d{3}/SK/1371/[IVX]+/\d{4}", decree["number"]), decree["number"]
     assert client.get(f"/api/v1/documents/{decree['id']}/pdf", headers=headers).status_code == 409
 
     content = ready_pdf(api, decree["id"], headers)
@@ -91,7 +91,7 @@ def test_approval_decree_shows_number_names_amounts_and_verifies(api, client, ap
     assert "Terbilang: dua puluh satu juta seribu rupiah" in text
     assert "Rp15.000.000" in text and "Rp6.001.000" in text  # the annex, per component
     assert "Kelompok Usaha Jahit Maju Bersama" in text and "Siti Rahmawati" in text
-    assert "Drs. Ahmad Fauzi, M.Si." in text and "NIP. 197001011995031001" in text
+    assert "Drs. Ahmad Fauzi, M.Si." in text and "NIP. 19700101 199503 1 001" in text
     assert "PEMERINTAH KOTA PADANG" in text and "DINAS TENAGA KERJA" in text
     snapshot = api.call(letters.snapshot, decree["id"])
     from tkm.documents.renderer import code_groups, tanggal
@@ -167,7 +167,7 @@ def test_submission_receipt_lists_what_was_received(api, approved):
     assert "TANDA TERIMA PERMOHONAN BANTUAN" in text and receipt["number"] in text
     assert "Proposal usaha" in text and "SK pembentukan kelompok" in text
     assert "Rp21.001.000 (dua puluh satu juta seribu rupiah)" in text
-    assert re.search(r"\d{3}/TT/DISNAKER-1371/", receipt["number"])
+    assert re.search(r"\d{3}/TT/1371/", receipt["number"])
 
 
 # --- revision and rejection --------------------------------------------------------------------------------------
@@ -465,7 +465,7 @@ def test_programme_report_is_made_in_the_background_for_finance_and_auditors(api
     assert response.status_code == 202, response.text
     document = response.json()
     assert document["kind"] == "programme_summary" and document["status"] == "pending"
-    assert re.fullmatch(r"\d{3}/REKAP/DISNAKER-1371/[IVX]+/\d{4}", document["number"])
+    assert re.fullmatch(r"\d{3}/REKAP/1371/[IVX]+/\d{4}", document["number"])
 
     far_finance = api.make_user("finance", ["31"])
     assert client.post("/api/v1/programme-reports", json=body, headers=far_finance["headers"]).status_code == 403

@@ -29,12 +29,6 @@ RAW_CODES = (
     re.compile(r"\([A-Z0-9]+(?:-[A-Z0-9]+)+\)"),
 )
 
-#: Templates that print raw codes today (issue 12, item 2: the letters' wording is being reworked).
-KNOWN_RAW = {
-    "submission_receipt": "prints the attachment kind sk_kelompok",
-    "payment_order": "prints the due condition on_approval",
-    "programme_summary": "prints region codes in brackets and an unset signatory as (……)",
-}
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +74,7 @@ def test_every_kind_renders_and_validates_as_signed_by_its_office(settings, demo
     assert len(support.pdf_reader(letter.pdf).pages) >= 1
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_RAW[k], strict=False)) if k in KNOWN_RAW else k
-        for k in KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_no_raw_code_reaches_a_letter(demo_letters, kind):
     assert raw_codes(support.pdf_text(letter_of(demo_letters, kind).pdf)) == []
 

@@ -104,28 +104,145 @@ def demo_path(target: str) -> list[str]:
     return builders.PATHS[target]
 
 
+def legal_bases(year: int) -> list[str]:
+    """The "Mengingat" of the demo offices' decrees."""
+    return [
+        "Undang-Undang Nomor 13 Tahun 2003 tentang Ketenagakerjaan (Lembaran Negara Republik Indonesia Tahun 2003 "
+        "Nomor 39, Tambahan Lembaran Negara Republik Indonesia Nomor 4279) sebagaimana telah diubah terakhir dengan "
+        "Undang-Undang Nomor 6 Tahun 2023 tentang Penetapan Peraturan Pemerintah Pengganti Undang-Undang Nomor 2 "
+        "Tahun 2022 tentang Cipta Kerja menjadi Undang-Undang",
+        "Undang-Undang Nomor 17 Tahun 2003 tentang Keuangan Negara",
+        "Undang-Undang Nomor 1 Tahun 2004 tentang Perbendaharaan Negara",
+        "Peraturan Menteri Keuangan Nomor 168/PMK.05/2015 tentang Mekanisme Pelaksanaan Anggaran Bantuan Pemerintah "
+        "pada Kementerian Negara/Lembaga sebagaimana telah diubah terakhir dengan Peraturan Menteri Keuangan Nomor "
+        "132/PMK.05/2021",
+        "Keputusan Direktur Jenderal Pembinaan Penempatan Tenaga Kerja dan Perluasan Kesempatan Kerja Kementerian "
+        f"Ketenagakerjaan Nomor 2/{year} tentang Petunjuk Teknis Perluasan Kesempatan Kerja melalui Pembentukan "
+        f"Tenaga Kerja Mandiri Tahun Anggaran {year}",
+    ]
+
+
+def _signatories(head: dict[str, str], ppk: dict[str, str], ppspm: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The Kepala Dinas signs by default; the PPK (the demo's approver) signs what he decides and hands over, the
+    PPSPM the payment orders."""
+    return {
+        "default": head,
+        "approval_decree": ppk,
+        "rejection_letter": ppk,
+        "termination_letter": ppk,
+        "handover_record": ppk,
+        "payment_order": ppspm,
+    }
+
+
+#: The PPK of both provinces is the demo's approver (ppk@tkm.test, "Hendra Putra"): who decides signs.
+PPK = {
+    "name": "Hendra Putra, S.E., M.M.",
+    "nip": "197503102000031002",
+    "rank": "Pembina (IV/a)",
+    "title": "Pejabat Pembuat Komitmen",
+}
+
 OFFICES: list[dict[str, Any]] = [
     {
         "code": "SUMBAR",
         "name": "Dinas Tenaga Kerja dan Transmigrasi Provinsi Sumatera Barat",
         "region": "13",
         "letterhead": ["PEMERINTAH PROVINSI SUMATERA BARAT", "DINAS TENAGA KERJA DAN TRANSMIGRASI"],
-        "address": "Jl. Jenderal Sudirman No. 1, Padang 25121",
+        "address": "Jalan Jenderal Sudirman Nomor 1, Padang 25121",
+        "contact": {
+            "phone": "(0751) 7055221",
+            "email": "disnakertrans@sumbarprov.go.id",
+            "website": "disnakertrans.sumbarprov.go.id",
+        },
         "city": "Padang",
         "signatory_name": "Hendra Saputra, S.E., M.M.",
-        "signatory_title": "Kepala Dinas",
+        "signatory_title": "Kepala Dinas Tenaga Kerja dan Transmigrasi Provinsi Sumatera Barat",
+        "signatory_nip": "196904121995031002",
+        "signatories": _signatories(
+            {
+                "name": "Hendra Saputra, S.E., M.M.",
+                "nip": "196904121995031002",
+                "rank": "Pembina Utama Muda (IV/c)",
+                "title": "Kepala Dinas Tenaga Kerja dan Transmigrasi Provinsi Sumatera Barat",
+            },
+            PPK,
+            {
+                "name": "Yusuf Hakim, S.E., Ak.",
+                "nip": "198001152005011004",
+                "rank": "Penata Tingkat I (III/d)",
+                "title": "Pejabat Penandatangan Surat Perintah Membayar",
+            },
+        ),
     },
     {
         "code": "JATENG",
         "name": "Dinas Tenaga Kerja dan Transmigrasi Provinsi Jawa Tengah",
         "region": "33",
         "letterhead": ["PEMERINTAH PROVINSI JAWA TENGAH", "DINAS TENAGA KERJA DAN TRANSMIGRASI"],
-        "address": "Jl. Pahlawan No. 1, Semarang 50241",
+        "address": "Jalan Pahlawan Nomor 16, Semarang 50241",
+        "contact": {
+            "phone": "(024) 8311713",
+            "email": "disnakertrans@jatengprov.go.id",
+            "website": "disnakertrans.jatengprov.go.id",
+        },
         "city": "Semarang",
         "signatory_name": "Sri Wahyuni, S.H., M.Si.",
-        "signatory_title": "Kepala Dinas",
+        "signatory_title": "Kepala Dinas Tenaga Kerja dan Transmigrasi Provinsi Jawa Tengah",
+        "signatory_nip": "197002281996032001",
+        "signatories": _signatories(
+            {
+                "name": "Sri Wahyuni, S.H., M.Si.",
+                "nip": "197002281996032001",
+                "rank": "Pembina Utama Muda (IV/c)",
+                "title": "Kepala Dinas Tenaga Kerja dan Transmigrasi Provinsi Jawa Tengah",
+            },
+            PPK,
+            {
+                "name": "Agus Prasetyo, S.E.",
+                "nip": "198207092006041003",
+                "rank": "Penata (III/c)",
+                "title": "Pejabat Penandatangan Surat Perintah Membayar",
+            },
+        ),
     },
 ]
+
+#: The default office (Kemnaker) signs the letters of regions no province office covers.
+DEFAULT_OFFICE = {
+    "contact": {"phone": "(021) 5255733", "email": "humas@kemnaker.go.id", "website": "kemnaker.go.id"},
+    "signatories": _signatories(
+        {
+            "name": "Drs. Rahmat Hidayat, M.Si.",
+            "nip": "196805121994031003",
+            "rank": "Pembina Utama Muda (IV/c)",
+            "title": "Direktur Bina Pemagangan dan Perluasan Kesempatan Kerja",
+        },
+        PPK,
+        {
+            "name": "Rina Marlina, S.E.",
+            "nip": "198305202008012006",
+            "rank": "Penata (III/c)",
+            "title": "Pejabat Penandatangan Surat Perintah Membayar",
+        },
+    ),
+}
+
+
+def office_logo(initials: str, colour: str) -> bytes:
+    """A plain emblem for a demo office's kop surat: a shield with a star and the office's initials."""
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 110" width="100" height="110">'
+        f'<path d="M50 3 L95 18 L90 70 Q80 95 50 107 Q20 95 10 70 L5 18 Z" fill="{colour}" stroke="#000" '
+        'stroke-width="2"/>'
+        '<path d="M50 16 L55 31 L71 31 L58 40 L63 55 L50 46 L37 55 L42 40 L29 31 L45 31 Z" fill="#f2c200"/>'
+        '<rect x="20" y="62" width="60" height="20" fill="#fff" stroke="#000" stroke-width="1"/>'
+        f'<text x="50" y="77" font-family="DejaVu Sans" font-size="13" font-weight="bold" text-anchor="middle">'
+        f"{initials}</text></svg>"
+    ).encode()
+
+
+LOGOS = {"SUMBAR": ("SUMBAR", "#1f6f3f"), "JATENG": ("JATENG", "#8b1a1a"), "PUSAT": ("RI", "#1f4e79")}
 
 
 class Demo:
@@ -153,10 +270,18 @@ class Demo:
     async def offices(self) -> None:
         """The provincial manpower offices that issue the demo's letters (the default office stays for the rest)."""
         from tkm.documents import offices
-        from tkm.documents.schemas import OfficeIn
+        from tkm.documents.schemas import OfficeIn, OfficePatch
 
+        year = today().year
         for office in OFFICES:
-            await offices.create_office(self.admin, OfficeIn(**office))  # type: ignore[arg-type]
+            body = {**office, "legal_bases": legal_bases(year)}
+            await offices.create_office(self.admin, msgspec.convert(body, OfficeIn))
+        default = next(o for o in await offices.list_offices() if o["is_default"])
+        patch = {**DEFAULT_OFFICE, "legal_bases": legal_bases(year)}
+        await offices.update_office(self.admin, default["code"], msgspec.convert(patch, OfficePatch))
+        for code in [*(o["code"] for o in OFFICES), default["code"]]:
+            initials, colour = LOGOS.get(code, (code[:6], "#1f4e79"))
+            await offices.set_logo(self.admin, code, "logo.svg", office_logo(initials, colour))
 
     async def programmes(self) -> None:
         from tkm.programmes import services
@@ -179,6 +304,10 @@ class Demo:
             workflow="tkm-lanjutan",
             **{**common, "budget_ceiling": 1_000_000_000},
         )
+        # What SPMs print: the budget account (MAK) and the DIPA the grants are paid from.
+        for body, output in ((pemula, "EBA.001"), (lanjutan, "EBA.002")):
+            body["account_code"] = f"026.05.WA.4284.{output}.052.A.526211"
+            body["budget_reference"] = f"DIPA-026.05.1.690561/{year} tanggal 2 Desember {year - 1}"
         for body in (pemula, lanjutan):
             await services.create_programme(self.admin, msgspec.convert(body, ProgrammeIn))
 
@@ -324,6 +453,8 @@ class Demo:
             except Conflict:
                 continue  # its condition (accepted reports) is not met yet
             await services.act(tranche["id"], "authorize", self.finance2, {}, None)
+            # The demo pays in the past: its payment order is dated on that day, not on the day the demo loads.
+            await time_travel.redate_letters(application_id, "payment_order", paid_on, tranche=int(tranche["id"]))
             ref = f"BRI{paid_on:%Y%m%d}{next(self.payments):05d}"
             body = {"transfer_reference": ref, "paid_at": paid_on.isoformat()}
             await services.act(tranche["id"], "pay", self.finance, body, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
@@ -115,6 +115,32 @@ class OfficeController(Controller):
         if_match: IfMatch = None,
     ) -> OfficeOut:
         return out(OfficeOut, await offices.update_office(user, code, data, parse_if_match(if_match)))
+
+    @put(
+        "/{code:str}/logo",
+        guards=[roles(Role.admin)],
+        summary="Upload the office's logo for the kop surat (admin; multipart file, PNG or SVG)",
+        description="An SVG with a script, an event handler, a foreignObject or a reference to another file is "
+        "refused (422 naming `logo`).",
+    )
+    async def put_logo(
+        self, user: NamedDependency[CurrentUser], code: FromPath[str], data: MultipartBody[FileUpload]
+    ) -> OfficeOut:
+        content = await data.file.read()
+        return out(OfficeOut, await offices.set_logo(user, code, data.file.filename or "", content))
+
+    @get("/{code:str}/logo", summary="The office's logo (PNG or SVG)", media_type="image/png")
+    async def get_logo(self, user: NamedDependency[CurrentUser], code: FromPath[str]) -> Response[bytes]:
+        mime, content = await offices.get_logo(code)
+        # The SVG was checked on upload; the CSP keeps it inert even when opened on its own.
+        return Response(
+            content,
+            media_type=mime,
+            headers={
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                "Cache-Control": "private, no-cache",
+            },
+        )
 
 
 class VerifyController(Controller):

@@ -18,9 +18,11 @@ from tkm.documents import summary
 from tkm.documents.kinds import (
     ATTACHMENT_LABELS,
     COMPONENT_LABELS,
+    CONDITION_LABELS,
     EXPENSE_LABELS,
     LEDGER_KIND_LABELS,
     MEMBER_ROLE_LABELS,
+    words_for,
 )
 from tkm.documents.tables import Document
 from tkm.groups.tables import Group, Member
@@ -65,7 +67,7 @@ def region_path(code: str) -> str:
 
 def component_label(component: str) -> str:
     """A budget component or, on spending lines, an expense category, in words."""
-    return COMPONENT_LABELS.get(component) or EXPENSE_LABELS.get(component, component)
+    return COMPONENT_LABELS.get(component) or EXPENSE_LABELS.get(component) or component.replace("_", " ").capitalize()
 
 
 def _label(workflow: Any, kind: str, name: str) -> str:
@@ -166,6 +168,8 @@ async def application_part(application_id: int) -> dict[str, Any]:
             "code": programme["code"],
             "name": programme["name"],
             "fiscal_year": programme["fiscal_year"],
+            "account_code": str(programme.get("account_code") or ""),
+            "budget_reference": str(programme.get("budget_reference") or ""),
         },
         "group": {
             "id": group["id"],
@@ -229,7 +233,11 @@ def _tranche(data: dict[str, Any], *, paid: bool) -> dict[str, Any]:
         "label": component_label(t["component"]),
         "seq": int(t.get("seq") or 1),
         "amount": int(t["amount"]),
-        "due_condition": str(t.get("due_condition") or ""),
+        "due_condition": words_for(
+            str(t.get("due_condition") or ""), CONDITION_LABELS, "sesuai ketentuan petunjuk teknis program"
+        )
+        if t.get("due_condition")
+        else "",
     }
     if paid:
         out |= {"paid_on": day_of(t["paid_at"]), "transfer_reference": str(t.get("transfer_reference") or "")}
@@ -275,12 +283,15 @@ async def build(
     if kind == "rejection_letter":
         earlier = _latest(part, "not_recommend")
         part["review_reasons"] = earlier["notes"] if earlier else ""
+    if kind == "approval_decree":
+        part["verification"] = verification_record(part)
     if kind in ("payment_order", "handover_record", "funds_trail", "return_receipt", "amendment_decree"):
         part["decree"] = await decree_of(application_id)
     if kind == "funds_trail":
         part["checkpoint"] = _checkpoint()
     if kind == "payment_order":
         part["tranche"] = _tranche(data, paid=False)
+        part["cumulative"] = await _cumulative(application_id, part["tranche"], part["budget"])
     elif kind == "handover_record":
         part["tranche"] = _tranche(data, paid=True)
     elif kind == "return_receipt":
@@ -312,7 +323,7 @@ async def build(
                 "at": iso(e["at"]) if isinstance(e["at"], dt.date) else str(e["at"]),
                 "on": day_of(e["at"]),
                 "kind": str(e["kind"]),
-                "kind_label": LEDGER_KIND_LABELS.get(str(e["kind"]), str(e["kind"])),
+                "kind_label": words_for(str(e["kind"]), LEDGER_KIND_LABELS, "Transaksi lain"),
                 "component": str(e.get("component") or ""),
                 "label": component_label(str(e.get("component") or "")) if e.get("component") else "",
                 "amount": int(e["amount"]),
@@ -356,14 +367,92 @@ async def _money_at_termination(application_id: int, budget: list[dict[str, Any]
 
 
 async def decree_of(application_id: int) -> dict[str, Any] | None:
-    """The approval decree payments and handovers rest on (its number and date), once issued."""
+    """The approval decree payments and handovers rest on: its number and its own date (the decision's), once
+    issued."""
     row = await (
-        Document.select(Document.number, Document.issued_at)
+        Document.select(Document.number, Document.issued_at, Document.context)
         .where(Document.application == application_id, Document.kind == "approval_decree")
         .order_by(Document.id, ascending=False)
         .first()
     )
-    return {"number": row["number"], "on": local_date(row["issued_at"])} if row else None
+    if row is None:
+        return None
+    dated = ((_loads(row["context"]) or {}).get("document") or {}).get("dated_on")
+    return {"number": row["number"], "on": dated or local_date(row["issued_at"])}
+
+
+#: The history actions that close the verification (the berita acara verifikasi), latest first wins.
+VERIFICATION_ACTIONS = ("recommend", "verify_field")
+
+
+def verification_record(part: dict[str, Any]) -> dict[str, Any] | None:
+    """The berita acara verifikasi an SK rests on: the reviewers' recommendation event, numbered by its event
+    (``BA-VER/<application>/<event>``: the verification has no register of its own), and dated on it."""
+    event = next((e for e in reversed(part["history"]) if e["action"] in VERIFICATION_ACTIONS), None)
+    if event is None:
+        return None
+    on = dt.date.fromisoformat(event["on"])
+    return {
+        "number": f"{event['id']:03d}/BA-VER/{part['application']['id']}/{on.year}",
+        "on": event["on"],
+        "by": event["actor_name"],
+        "score": part["application"]["score"],
+    }
+
+
+async def _cumulative(application_id: int, tranche: dict[str, Any], budget: list[dict[str, Any]]) -> dict[str, Any]:
+    """An SPM's cumulative columns, per component and for the whole grant: paid before this SPM, this SPM,
+    and what remains of the decree after it."""
+    from tkm.ledger import services as ledger
+
+    totals = await ledger.totals(application_id)
+    paid = {c: int(v["disbursed"]) for c, v in totals["components"].items()}
+    rows = []
+    for line in budget:
+        c = line["component"]
+        this = tranche["amount"] if c == tranche["component"] else 0
+        approved = int(line["approved"])
+        if not approved and not paid.get(c) and not this:
+            continue
+        before = paid.get(c, 0)
+        rows.append(
+            {
+                "component": c,
+                "label": line["label"],
+                "approved": approved,
+                "paid_before": before,
+                "this": this,
+                "remaining": approved - before - this,
+            }
+        )
+    return {
+        "rows": rows,
+        "approved": sum(r["approved"] for r in rows),
+        "paid_before": sum(r["paid_before"] for r in rows),
+        "this": sum(r["this"] for r in rows),
+        "remaining": sum(r["remaining"] for r in rows),
+    }
+
+
+def dated_on(kind: str, part: dict[str, Any], data: dict[str, Any], today: dt.date) -> dt.date:
+    """The day a letter is dated: the day of the event it records, not the day it is rendered or issued.
+
+    A decision, a submission, a request for revision: its history event. A payment order: the authorization;
+    a BAST: the payment; a deposit receipt: the deposit. Reports (funds trail, programme summary) are dated on
+    the day they are made ("keadaan per tanggal").
+    """
+    day: str | None = None
+    if kind == "handover_record":
+        day = part["tranche"].get("paid_on")
+    elif kind == "payment_order":
+        t = data.get("tranche") or {}
+        moment = t.get("authorized_at")
+        day = day_of(moment) if moment else None
+    elif kind == "return_receipt":
+        day = part["deposit"]["deposited_on"]
+    elif part.get("event"):
+        day = part["event"]["on"]
+    return dt.date.fromisoformat(day[:10]) if day else today
 
 
 async def programme_part(programme_id: int, region: str) -> dict[str, Any]:

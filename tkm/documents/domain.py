@@ -11,8 +11,12 @@ DOMAIN = Domain(
         "tkm.documents.certificates_api:OfficeCertificateController",
         "tkm.documents.html:VerifyPages",
         "tkm.documents.html:ProgrammeReportPages",
+        "tkm.documents.html:OfficePages",
     ),
-    nav=(NavItem(N_("Programme report"), "/programme-reports", roles=("finance", "auditor"), order=62),),
+    nav=(
+        NavItem(N_("Programme report"), "/programme-reports", roles=("finance", "auditor"), order=62),
+        NavItem(N_("Offices"), "/admin/offices", roles=("admin",), order=90),
+    ),
     panels=(
         Panel(
             "documents/_panel.html",

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import PayloadTooLarge, Problem, UnsupportedMediaType, ValidationProblem
+from tkm.core.i18n import _
 from tkm.core.pagination import PageParams
 from tkm.documents import services
 from tkm.documents.schemas import ProgrammeReportIn
@@ -136,3 +137,119 @@ class ProgrammeReportPages(Controller):
     async def show(self, user: NamedDependency[CurrentUser], document_id: FromPath[int]) -> Template:
         document = await services.get_document(document_id, user)
         return await _report_page(user, {"programme": "", "region": ""}, forms.FormErrors(), document)
+
+
+# --- /admin/offices: who signs what, the kop surat, the numbering ---------------------------------------------------
+
+OFFICE_TEXT_FIELDS = ("name", "address", "city", "number_pattern")
+
+
+def _office_form(office: dict[str, Any]) -> dict[str, Any]:
+    """The office as the edit form shows it (lists as one line each)."""
+    from tkm.documents.kinds import KINDS
+
+    return {
+        **{k: office.get(k) or "" for k in ("name", "address", "city")},
+        "number_pattern": office["numbering_pattern"],
+        "letterhead": "\n".join(office["letterhead"]),
+        "legal_bases": "\n".join(office["legal_bases"]),
+        "contact": office["contact"],
+        "signatories": {
+            kind: office["signatories"].get(kind) or {"name": "", "nip": "", "rank": "", "title": ""}
+            for kind in ("default", *KINDS)
+        },
+    }
+
+
+def _office_patch(form: Any) -> dict[str, Any]:
+    """The PATCH body an edit form stands for: rows whose name, NIP and title are all blank are left out."""
+    from tkm.documents.kinds import KINDS
+
+    data: dict[str, Any] = {k: str(form.get(k) or "") for k in OFFICE_TEXT_FIELDS}
+    data["letterhead"] = [line for line in str(form.get("letterhead") or "").splitlines() if line.strip()]
+    data["legal_bases"] = [line for line in str(form.get("legal_bases") or "").splitlines() if line.strip()]
+    data["contact"] = {k: str(form.get(f"contact.{k}") or "") for k in ("phone", "email", "website")}
+    signatories = {}
+    for kind in ("default", *KINDS):
+        person = {k: str(form.get(f"signatories.{kind}.{k}") or "").strip() for k in ("name", "nip", "rank", "title")}
+        if person["name"] or person["nip"] or person["title"]:
+            signatories[kind] = person
+    data["signatories"] = signatories
+    return data
+
+
+class OfficePages(Controller):
+    """Administrators set each office's kop surat, signatories, legal bases and numbering."""
+
+    include_in_schema = False
+    dependencies = {"user": Provide(provide_user)}
+    guards = [roles(Role.admin)]
+
+    async def _page(
+        self, office: dict[str, Any], form: dict[str, Any], errors: forms.FormErrors, status: int = 200, saved=False
+    ) -> Template:
+        from tkm.documents.kinds import KINDS
+
+        kinds = [("default", _("Every other letter (default)"))] + [(k, _(v.label)) for k, v in KINDS.items()]
+        return Template(
+            "documents/office_form.html",
+            status_code=status,
+            context={"office": office, "form": form, "errors": errors, "kinds": kinds, "saved": saved},
+        )
+
+    @get("/admin/offices")
+    async def index(self, user: NamedDependency[CurrentUser]) -> Template:
+        from tkm.documents import offices
+
+        return Template("documents/offices.html", context={"offices": await offices.list_offices()})
+
+    @get("/admin/offices/{code:str}")
+    async def edit(
+        self, user: NamedDependency[CurrentUser], code: FromPath[str], saved: FromQuery[int] = 0
+    ) -> Template:
+        from tkm.documents import offices
+
+        office = await offices.get_office(code)
+        return await self._page(office, _office_form(office), forms.FormErrors(), saved=bool(saved))
+
+    @post("/admin/offices/{code:str}")
+    async def save(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], code: FromPath[str]
+    ) -> Template | Redirect:
+        from tkm.documents import offices
+        from tkm.documents.schemas import OfficePatch
+
+        form = await request.form()
+        office = await offices.get_office(code)
+        data = _office_patch(form)
+        try:
+            await offices.update_office(user, code, forms.convert(data, OfficePatch))
+        except Problem as problem:
+            shown = {
+                **data,
+                "letterhead": "\n".join(data["letterhead"]),
+                "legal_bases": "\n".join(data["legal_bases"]),
+                "signatories": {
+                    k: data["signatories"].get(k) or {"name": "", "nip": "", "rank": "", "title": ""}
+                    for k in _office_form(office)["signatories"]
+                },
+            }
+            return await self._page(office, shown, forms.FormErrors.from_problem(problem), status=problem.status)
+        return Redirect(f"/admin/offices/{office['code']}?saved=1", status_code=303)
+
+    @post("/admin/offices/{code:str}/logo")
+    async def logo(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], code: FromPath[str]
+    ) -> Template | Redirect:
+        from tkm.documents import offices
+
+        form = await request.form()
+        office = await offices.get_office(code)
+        try:
+            upload = forms.chosen_file(form, "logo")
+            await offices.set_logo(user, code, upload.filename or "", await upload.read())
+        except Problem as problem:
+            return await self._page(
+                office, _office_form(office), forms.FormErrors.from_problem(problem), status=problem.status
+            )
+        return Redirect(f"/admin/offices/{office['code']}?saved=1", status_code=303)

@@ -87,7 +87,22 @@ LEDGER_KIND_LABELS = {
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
     "amendment": "Perubahan RAB",
+    "return": "Setoran sisa dana ke kas negara",
+    "report": "Laporan bulanan",
 }
+
+#: When a tranche may be paid (the tranche conditions of the flows), as an SPM states it.
+CONDITION_LABELS = {
+    "on_approval": "setelah penetapan penerima bantuan dan penandatanganan perjanjian kerja sama",
+    "after_first_accepted_report": "setelah laporan bulanan pertama kelompok diterima",
+    "after_accepted_reports": "setelah laporan bulanan kelompok diterima",
+}
+
+
+def words_for(code: str, labels: dict[str, str], fallback: str) -> str:
+    """A code in words: its label, else ``fallback`` (a letter never prints a raw code)."""
+    return labels.get(code) or fallback
+
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
 EXPENSE_LABELS = {

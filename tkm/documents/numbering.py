@@ -17,23 +17,23 @@ from tkm.core import db
 from tkm.core.i18n import _
 from tkm.documents.tables import DocumentCounter
 
-DEFAULT_PATTERN = "{seq:03d}/{kind_code}/DISNAKER-{office}/{month_roman}/{year}"
-FIELDS = ("seq", "kind_code", "office", "month_roman", "month", "year")
-#: Without these a number could repeat across kinds, offices or years.
-REQUIRED_FIELDS = ("seq", "kind_code", "office", "year")
+#: No office name is assumed: an office that writes "DISNAKER-" in its numbers puts it in its own pattern.
+DEFAULT_PATTERN = "{seq:03d}/{class}/{office}/{roman_month}/{year}"
+#: The pattern before offices chose their own (a data migration moves offices that kept it to the default).
+OLD_DEFAULT_PATTERN = "{seq:03d}/{kind_code}/DISNAKER-{office}/{month_roman}/{year}"
+#: ``class`` is the kind's classification code (``kind_code`` is its older name), ``roman_month`` the month in
+#: Roman numerals (``month_roman`` likewise).
+FIELDS = ("seq", "class", "kind_code", "office", "roman_month", "month_roman", "month", "year")
+#: Without these a number could repeat across kinds, offices or years (either name of a pair will do).
+REQUIRED_FIELDS = (("seq",), ("class", "kind_code"), ("office",), ("year",))
 MAX_NUMBER_LENGTH = 200
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
 
 def format_number(pattern: str, *, seq: int, kind_code: str, office: str, on: dt.date) -> str:
-    return pattern.format(
-        seq=seq,
-        kind_code=kind_code,
-        office=office,
-        month_roman=ROMAN_MONTHS[on.month - 1],
-        month=on.month,
-        year=on.year,
-    )
+    roman = ROMAN_MONTHS[on.month - 1]
+    values = {"class": kind_code, "kind_code": kind_code, "roman_month": roman, "month_roman": roman}
+    return pattern.format(seq=seq, office=office, month=on.month, year=on.year, **values)
 
 
 def check_pattern(pattern: str) -> str | None:
@@ -51,9 +51,12 @@ def check_pattern(pattern: str) -> str | None:
         if conversion or (spec and "{" in spec):
             return _("Write fields plainly, e.g. {seq:03d}.")
         used.add(name)
-    missing = [f for f in REQUIRED_FIELDS if f not in used]
+    if "seq" not in used:
+        return _("The pattern must contain {seq}, the running number.")
+    missing = [names for names in REQUIRED_FIELDS if not used.intersection(names)]
     if missing:
-        return _("The pattern must contain %(fields)s.", fields=", ".join(f"{{{f}}}" for f in missing))
+        wanted = ", ".join(" or ".join(f"{{{n}}}" for n in names) for names in missing)
+        return _("The pattern must contain %(fields)s.", fields=wanted)
     try:
         sample = format_number(pattern, seq=12345, kind_code="BAST", office="X" * 20, on=dt.date(2020, 12, 24))
     except (ValueError, TypeError):

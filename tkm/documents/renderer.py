@@ -148,6 +148,32 @@ def hari_tanggal_terbilang(value: Any) -> str:
     )
 
 
+def nip(value: str) -> str:
+    """``19700101 199503 1 001``: a NIP as it is printed (birth date, appointment, sex, serial)."""
+    digits = str(value or "").replace(" ", "")
+    if len(digits) != 18 or not digits.isdigit():
+        return str(value or "")
+    return f"{digits[:8]} {digits[8:14]} {digits[14]} {digits[15:]}"
+
+
+def full_address(group: dict[str, Any]) -> str:
+    """The group's address followed by the parts of its region the address does not already name (no
+    "Kota Padang, Kota Padang")."""
+    address = str(group.get("address") or "").strip().rstrip(",")
+    said = {w.strip(" .").lower() for w in address.replace(",", " ,").split(",")}
+    said_text = address.lower()
+
+    def named(part: str) -> bool:
+        # "Kota Padang" is named by an address that already ends in "Padang".
+        core = part
+        for prefix in ("Kota Administrasi ", "Kota ", "Kabupaten ", "Kab. ", "Provinsi "):
+            core = core.removeprefix(prefix)
+        return part.lower() in said_text or core.lower() in said
+
+    parts = [p for p in str(group.get("region_path") or "").split(", ") if p and not named(p)]
+    return ", ".join([address, *parts] if address else parts) or "-"
+
+
 def code_groups(code: str) -> str:
     """``ABCD-EFGH-JKMN``: how a verification code is printed."""
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
@@ -173,6 +199,8 @@ def make_environment(letters_dir: Path) -> Environment:
         tanggal=tanggal,
         hari_tanggal_terbilang=hari_tanggal_terbilang,
         code_groups=code_groups,
+        nip=nip,
+        full_address=full_address,
     )
     # Letters draw their charts with the print profile: small type, a fixed size, no ids.
     env.globals.update(

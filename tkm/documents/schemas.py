@@ -7,9 +7,19 @@ from tkm.documents.numbering import DEFAULT_PATTERN
 
 
 class Signatory(msgspec.Struct, forbid_unknown_fields=True):
+    """Who signs a kind of letter: the NIP is 18 digits (spaces allowed), the title written out in full."""
+
     name: str
     title: str
     nip: str = ""
+    #: Pangkat and golongan, e.g. "Pembina Utama Muda (IV/c)".
+    rank: str = ""
+
+
+class Contact(msgspec.Struct, forbid_unknown_fields=True):
+    phone: str = ""
+    email: str = ""
+    website: str = ""
 
 
 class OfficeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -22,10 +32,16 @@ class OfficeIn(msgspec.Struct, forbid_unknown_fields=True):
     signatory_title: str
     region: str = ""
     is_default: bool = False
-    contact: str = ""
+    #: {"phone","email","website"}; a plain text line is still taken (printed as it is).
+    contact: Contact | str = ""
     signatory_nip: str = ""
+    #: {letter kind or "default": signatory}; "default" signs the kinds not listed.
     signatories: dict[str, Signatory] = msgspec.field(default_factory=dict)
+    #: The "Mengingat" of decrees, in order.
+    legal_bases: list[str] = msgspec.field(default_factory=list)
     numbering_pattern: str = DEFAULT_PATTERN
+    #: Another name of ``numbering_pattern`` (API.md: Letters (2)); when both are sent this one wins.
+    number_pattern: str | msgspec.UnsetType = msgspec.UNSET
     kind_codes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
@@ -40,10 +56,12 @@ class OfficePatch(msgspec.Struct, forbid_unknown_fields=True):
     signatory_title: str | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET
     is_default: bool | msgspec.UnsetType = msgspec.UNSET
-    contact: str | msgspec.UnsetType = msgspec.UNSET
+    contact: Contact | str | msgspec.UnsetType = msgspec.UNSET
     signatory_nip: str | msgspec.UnsetType = msgspec.UNSET
     signatories: dict[str, Signatory] | msgspec.UnsetType = msgspec.UNSET
+    legal_bases: list[str] | msgspec.UnsetType = msgspec.UNSET
     numbering_pattern: str | msgspec.UnsetType = msgspec.UNSET
+    number_pattern: str | msgspec.UnsetType = msgspec.UNSET
     kind_codes: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -133,14 +151,25 @@ class OfficeOut(Out):
     is_default: bool
     letterhead: list[str]
     address: str
-    contact: str
+    #: {"phone","email","website"}
+    contact: dict[str, str]
+    #: A contact line given as plain text (older clients); printed when no phone, e-mail or website is set.
+    contact_note: str
     city: str
     signatory_name: str
     signatory_title: str
     signatory_nip: str
-    #: {letter kind: {"name", "title", "nip"}}: who signs that kind instead of the office's signatory
+    #: {letter kind or "default": {"name", "nip", "rank", "title"}}: who signs that kind
     signatories: dict[str, dict[str, str]]
+    #: The "Mengingat" list of decrees
+    legal_bases: list[str]
     numbering_pattern: str
+    #: The same as numbering_pattern
+    number_pattern: str
+    #: png | svg, or "" when the office has no logo (``PUT /api/v1/offices/{code}/logo``)
+    logo: str
+    #: Where the logo is served, or null
+    logo_url: str | None
     #: {letter kind: code used in its number}
     kind_codes: dict[str, str]
     version: int

@@ -199,11 +199,14 @@ async def issue(
         region = app["region"]
     region = region or ""
     office_row = await offices.office_for(region, office)
+    # Refused before a number is taken: a letter nobody is set to sign is never issued.
+    signer = offices.signatory(office_row, kind)
     part = await context.build(kind, application_id=application_id, subject_key=context_key, data=data)
 
     now = dt.datetime.now(dt.UTC)
     local = now.astimezone(context.JAKARTA)
-    counter = await numbering.lock(office_row["code"], kind, local.year)
+    dated = context.dated_on(kind, part, data or {}, local.date())
+    counter = await numbering.lock(office_row["code"], kind, dated.year)
     existing = await _issued(key)  # whoever held the counter before us may have issued this very document
     if existing is not None:
         return existing
@@ -213,9 +216,10 @@ async def issue(
         seq=seq,
         kind_code=office_row["kind_codes"][kind],
         office=office_row["code"],
-        on=local.date(),
+        on=dated,
     )
     code = new_code()
+    stored = await offices.office_row(office_row["code"])
     snapshot = {
         "document": {
             "kind": kind,
@@ -224,11 +228,20 @@ async def issue(
             "number": number,
             "issued_at": local.isoformat(timespec="seconds"),
             "issued_on": local.date().isoformat(),
+            # The day the letter is dated: its event's (templates print this one).
+            "dated_on": dated.isoformat(),
             "verification_code": code,
             "verify_url": verify_url(code),
+            # Set by the signing step when the PDF carries a digital signature; the footer words itself on it.
+            "signed": False,
         },
-        "office": {k: office_row[k] for k in ("code", "name", "region", "letterhead", "address", "contact", "city")},
-        "signatory": offices.signatory(office_row, kind),
+        "office": {
+            **{k: office_row[k] for k in ("code", "name", "region", "letterhead", "address", "city", "legal_bases")},
+            "contact": office_row["contact"],
+            "contact_note": office_row["contact_note"],
+            "logo": offices.logo_data_url(stored),
+        },
+        "signatory": signer,
         **part,
     }
     rows = await Document.insert(
@@ -237,7 +250,7 @@ async def issue(
             kind=kind,
             office=office_row["code"],
             region=region,
-            year=local.year,
+            year=dated.year,
             seq=seq,
             number=number,
             status=Rendering.pending,

@@ -32,14 +32,21 @@ class Office(Table, tablename="offices"):
     #: Lines of the kop surat, top to bottom (e.g. "PEMERINTAH KOTA PADANG", "DINAS TENAGA KERJA").
     letterhead = JSON(default="[]")
     address = Text(default="")
-    #: Telephone, e-mail, website: one line under the address.
+    #: A contact line as plain text (older clients); ``contact_details`` holds phone, e-mail and website.
     contact = Varchar(length=300, default="")
+    #: {"phone", "email", "website"}: printed under the address in the kop surat.
+    contact_details = JSON(default="{}")
+    #: The "Mengingat" of the office's decrees: the laws and rules the letters rest on, in order.
+    legal_bases = JSON(default="[]")
+    #: png | svg ("" for none); ``logo`` is the file in base64 (an SVG sanitised on upload).
+    logo_type = Varchar(length=10, default="")
+    logo = Text(default="")
     #: Where letters are signed ("Padang, 24 Maret 2020").
     city = Varchar(length=100, default="")
     signatory_name = Varchar(length=200, default="")
     signatory_title = Varchar(length=200, default="")
     signatory_nip = Varchar(length=30, default="")
-    #: {kind: {"name", "title", "nip"}} when a letter kind is signed by someone else (e.g. the PPK signs SPM).
+    #: {kind or "default": {"name", "nip", "rank", "title"}}: who signs each kind (e.g. the PPK signs SPM).
     signatories = JSON(default="{}")
     #: e.g. "{seq:03d}/{kind_code}/DISNAKER-{office}/{month_roman}/{year}"
     numbering_pattern = Varchar(length=200)

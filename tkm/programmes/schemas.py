@@ -41,12 +41,19 @@ class ProgrammeIn(msgspec.Struct, forbid_unknown_fields=True):
     reminder_grace_days: int = 7
     #: {region code: rupiah}, each region inside ``regions`` (tkm.programmes.quotas).
     quotas: dict[str, int] = msgspec.field(default_factory=dict)
+    #: MAK / kode rekening the grants are paid from (printed on SPMs), e.g. "026.05.WA.4284.EBA.001.052.A.526211".
+    account_code: str = ""
+    #: The DIPA / DPA (number and date), e.g. "DIPA-026.05.1.xxxxxx/2026 tanggal 2 Desember 2025".
+    budget_reference: str = ""
 
 
 class ProgrammeQuotasIn(msgspec.Struct, forbid_unknown_fields=True):
-    """PATCH /api/v1/programmes/{code}: the programme's quotas, replaced as a whole ({} removes them)."""
+    """PATCH /api/v1/programmes/{code}: the fields sent change. ``quotas`` is replaced as a whole ({} removes
+    them); ``account_code`` and ``budget_reference`` are what SPMs print."""
 
-    quotas: dict[str, int]
+    quotas: dict[str, int] | msgspec.UnsetType = msgspec.UNSET
+    account_code: str | msgspec.UnsetType = msgspec.UNSET
+    budget_reference: str | msgspec.UnsetType = msgspec.UNSET
 
 
 # --- responses ----------------------------------------------------------------------------------------------------
@@ -90,6 +97,10 @@ class ProgrammeOut(Out):
     is_open: bool
     #: {region code: rupiah}
     quotas: dict[str, int]
+    #: MAK / kode rekening (SPMs print it)
+    account_code: str
+    #: DIPA / DPA reference (SPMs print it)
+    budget_reference: str
 
 
 class ProgrammePageOut(Out):

@@ -8,6 +8,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec import UNSET
+
 from tkm import regions
 from tkm.auth.roles import CurrentUser
 from tkm.core import audit, db
@@ -65,6 +67,8 @@ def programme_out(row: dict[str, Any]) -> dict[str, Any]:
         "reminder_grace_days": row["reminder_grace_days"],
         "is_open": opens <= today() <= closes,
         "quotas": quotas.loads(row.get("quotas")),
+        "account_code": row.get("account_code") or "",
+        "budget_reference": row.get("budget_reference") or "",
     }
 
 
@@ -176,6 +180,16 @@ def _check_programme(data: ProgrammeIn) -> list[FieldError]:
         errors.append(FieldError("reminder_grace_days", _("Must be between 0 and 60 days.")))
     if all(e.field != "regions" and not e.field.startswith("regions[") for e in errors):
         errors += quotas.check(data.quotas, data.regions, data.budget_ceiling)
+    errors += _check_budget_refs(data.account_code, data.budget_reference)
+    return errors
+
+
+def _check_budget_refs(account_code: str | None, budget_reference: str | None) -> list[FieldError]:
+    errors = []
+    if account_code is not None and (len(account_code) > 100 or "\x00" in account_code):
+        errors.append(FieldError("account_code", _("At most %(n)d characters.", n=100)))
+    if budget_reference is not None and (len(budget_reference) > 300 or "\x00" in budget_reference):
+        errors.append(FieldError("budget_reference", _("At most %(n)d characters.", n=300)))
     return errors
 
 
@@ -209,6 +223,8 @@ async def create_programme(actor: CurrentUser, data: ProgrammeIn) -> dict[str, A
             report_due_day=data.report_due_day,
             reminder_grace_days=data.reminder_grace_days,
             quotas=json.dumps(data.quotas),
+            account_code=data.account_code.strip(),
+            budget_reference=data.budget_reference.strip(),
             created_at=dt.datetime.now(dt.UTC),
         )
         await row.save()
@@ -263,27 +279,50 @@ async def update_quotas(actor: CurrentUser, code: str, data: ProgrammeQuotasIn) 
         row = await db.for_update(Programme.select().where(Programme.code == code)).first()
         if row is None:
             raise NotFound(_("Programme %(code)s not found.", code=code))
-        errors = quotas.check(data.quotas, _loads(row["regions"]) or [], int(row["budget_ceiling"]))
+        changes: dict[Any, Any] = {}
+        refs = {
+            k: getattr(data, k).strip() for k in ("account_code", "budget_reference") if getattr(data, k) is not UNSET
+        }
+        errors = _check_budget_refs(refs.get("account_code"), refs.get("budget_reference"))
         if errors:
             raise ValidationProblem(errors)
-        uses = await quotas.usage(int(row["id"]), data.quotas)
-        below = quotas.below_approved(data.quotas, uses)
-        if below:
-            raise Conflict(
-                below[0].message,
-                title=quotas.QUOTA_BELOW_APPROVED,
-                errors=below,
-                extra={"approved": {use.region: use.used for use in uses}},
+        for name, value in refs.items():
+            changes[getattr(Programme, name)] = value
+            row[name] = value
+        if data.quotas is not UNSET:
+            new_quotas = data.quotas
+            errors = quotas.check(new_quotas, _loads(row["regions"]) or [], int(row["budget_ceiling"]))
+            if errors:
+                raise ValidationProblem(errors)
+            uses = await quotas.usage(int(row["id"]), new_quotas)
+            below = quotas.below_approved(new_quotas, uses)
+            if below:
+                raise Conflict(
+                    below[0].message,
+                    title=quotas.QUOTA_BELOW_APPROVED,
+                    errors=below,
+                    extra={"approved": {use.region: use.used for use in uses}},
+                )
+            before = quotas.loads(row["quotas"])
+            changes[Programme.quotas] = json.dumps(new_quotas)
+            await audit.record(
+                "programme.quotas_changed",
+                actor_id=actor.id,
+                actor=actor.email,
+                object_type="programme",
+                object_id=row["id"],
+                details={"code": code, "before": before, "after": new_quotas},
             )
-        before = quotas.loads(row["quotas"])
-        await Programme.update({Programme.quotas: json.dumps(data.quotas)}).where(Programme.id == row["id"])
-        await audit.record(
-            "programme.quotas_changed",
-            actor_id=actor.id,
-            actor=actor.email,
-            object_type="programme",
-            object_id=row["id"],
-            details={"code": code, "before": before, "after": data.quotas},
-        )
-        row["quotas"] = data.quotas
+            row["quotas"] = new_quotas
+        if refs:
+            await audit.record(
+                "programme.budget_references_changed",
+                actor_id=actor.id,
+                actor=actor.email,
+                object_type="programme",
+                object_id=row["id"],
+                details={"code": code, **refs},
+            )
+        if changes:
+            await Programme.update(changes).where(Programme.id == row["id"])
     return programme_out(row)

@@ -31,4 +31,8 @@ class Programme(Table, tablename="programmes"):
     reminder_grace_days = Integer(default=7)
     #: {region code: rupiah}: how much of the ceiling each region may approve (tkm.programmes.quotas).
     quotas = JSON(default="{}")
+    #: The budget account the grants are paid from (MAK / kode rekening), printed on every SPM.
+    account_code = Varchar(length=100, default="")
+    #: The DIPA / DPA the money comes from (number and date), printed on every SPM.
+    budget_reference = Varchar(length=300, default="")
     created_at = Timestamptz()

@@ -155,3 +155,65 @@ PATHS: dict[str, list[str]] = {
     "terminated": ["submit", "start_review", "recommend", "approve", "sign_agreement", "terminate"],
     "field_verified": ["submit", "start_review", "verify_field"],
 }
+
+
+#: Who signs the letters of a test's or a fresh installation's default office (tests set them on the migrated
+#: template, so journeys issue letters; an office with none refuses to issue).
+SIGNATORIES: dict[str, dict[str, str]] = {
+    "default": {
+        "name": "Drs. Rahmat Hidayat, M.Si.",
+        "nip": "196805121994031003",
+        "rank": "Pembina Utama Muda (IV/c)",
+        "title": "Direktur Bina Pemagangan dan Perluasan Kesempatan Kerja",
+    },
+    "approval_decree": {
+        "name": "Hendra Putra, S.E., M.M.",
+        "nip": "197503102000031002",
+        "rank": "Pembina (IV/a)",
+        "title": "Pejabat Pembuat Komitmen",
+    },
+    "payment_order": {
+        "name": "Yusuf Hakim, S.E., Ak.",
+        "nip": "198001152005011004",
+        "rank": "Penata Tingkat I (III/d)",
+        "title": "Pejabat Penandatangan Surat Perintah Membayar",
+    },
+    "handover_record": {
+        "name": "Hendra Putra, S.E., M.M.",
+        "nip": "197503102000031002",
+        "rank": "Pembina (IV/a)",
+        "title": "Pejabat Pembuat Komitmen",
+    },
+}
+
+
+def set_default_office_signatories(database_url: str | None, sqlite_path: str | None = None) -> None:
+    """Write ``SIGNATORIES`` onto the default office of a migrated database (PostgreSQL URL or SQLite file)."""
+    import json
+
+    value = json.dumps(SIGNATORIES, ensure_ascii=False)
+    if sqlite_path:
+        import sqlite3
+
+        conn = sqlite3.connect(sqlite_path)
+        try:
+            with conn:
+                conn.execute("UPDATE offices SET signatories = ? WHERE is_default = 1", (value,))
+            # The template is copied as one file: fold the write-ahead log back into it.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        return
+
+    import asyncio
+
+    import asyncpg
+
+    async def update() -> None:
+        conn = await asyncpg.connect(database_url, timeout=5)
+        try:
+            await conn.execute("UPDATE offices SET signatories = $1 WHERE is_default", value)
+        finally:
+            await conn.close()
+
+    asyncio.run(update())

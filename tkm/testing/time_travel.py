@@ -39,7 +39,50 @@ async def backdate_approval(application_id: int, n_months_ago: int, day: int = 1
 
     moment = months_ago(n_months_ago, day)
     await Application.update({Application.approved_at: moment}).where(Application.id == application_id)
+    await redate_letters(application_id, "approval_decree", moment.astimezone(JAKARTA).date())
     return moment
+
+
+async def redate_letters(
+    application_id: int, kind: str, day: dt.date, *, tranche: int | None = None, also: tuple[str, ...] = ()
+) -> None:
+    """Date the application's not yet rendered letters of ``kind`` on ``day``, as if issued then: the letter's
+    date, the month and year of its number, and the dates in it that would otherwise come after it
+    (``also``: context keys with an ``on``, e.g. the decree's verification record).
+
+    Only for data moved into the past (the demo, tests): a letter that is rendered keeps what it shows.
+    """
+    import json
+
+    from tkm.documents import numbering, offices
+    from tkm.documents.tables import Document
+
+    query = Document.select().where(
+        Document.application == application_id, Document.kind == kind, Document.status == "pending"
+    )
+    if tranche is not None:
+        query = query.where(Document.tranche == tranche)
+    for row in await query:
+        context = json.loads(row["context"]) if isinstance(row["context"], str) else dict(row["context"])
+        office = await offices.get_office(row["office"])
+        number = numbering.format_number(
+            office["numbering_pattern"],
+            seq=int(row["seq"]),
+            kind_code=office["kind_codes"][kind],
+            office=office["code"],
+            on=day,
+        )
+        if day.year != int(row["year"]):
+            number = row["number"]  # another year's register: keep the number as it was taken
+        context["document"]["dated_on"] = day.isoformat()
+        context["document"]["number"] = number
+        for key in ("verification", "event", *also):
+            part = context.get(key)
+            if isinstance(part, dict) and part.get("on") and part["on"] > day.isoformat():
+                part["on"] = day.isoformat()
+        await Document.update(
+            {Document.context: json.dumps(context, ensure_ascii=False), Document.number: number}
+        ).where(Document.id == row["id"])
 
 
 def approve_in_the_past(api: Caller, application_id: int, n_months_ago: int) -> None:
