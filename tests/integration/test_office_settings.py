@@ -386,4 +386,4 @@ def test_no_raw_code_and_no_blank_signatory_in_any_letter(world, journey):
         assert "NIP." in text, d["kind"]
         # The verification link is printed whole (never broken in the middle of the address).
         assert d["verify_url"] in text, d["kind"]
-        assert "ditandatangani secara elektronik" not in text  # not signed: the footer does not say so
+        assert "ditandatangani secara elektronik" in text  # every letter is signed (PAdES): the footer says so

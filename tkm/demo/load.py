@@ -245,6 +245,15 @@ def office_logo(initials: str, colour: str) -> bytes:
 LOGOS = {"SUMBAR": ("SUMBAR", "#1f6f3f"), "JATENG": ("JATENG", "#8b1a1a"), "PUSAT": ("RI", "#1f4e79")}
 
 
+
+#: The names a group gives its scanned files (letters list them as uploaded).
+DEMO_FILE_NAMES = {
+    "proposal": "Proposal Usaha.pdf",
+    "ktp": "KTP Anggota.pdf",
+    "sk_kelompok": "SK Pembentukan Kelompok.pdf",
+    "photo": "Foto Tempat Usaha.pdf",
+}
+
 class Demo:
     """The people of the demo and the steps they take, each one a service call."""
 
@@ -394,7 +403,8 @@ class Demo:
         from tkm.applications import attachments
 
         for kind in kinds:
-            await attachments.upload(application_id, leader, kind, f"{kind}.pdf", io.BytesIO(PDF_BYTES))
+            name = DEMO_FILE_NAMES.get(kind, "Dokumen.pdf")
+            await attachments.upload(application_id, leader, kind, name, io.BytesIO(PDF_BYTES))
 
     async def step(self, leader: CurrentUser, application_id: int, action: str) -> None:
         from tkm.applications import services
