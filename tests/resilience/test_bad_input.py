@@ -1,0 +1,217 @@
+"""Crafted input never gives a 500: ids out of range, control characters, Unicode digits, malformed filters,
+deep JSON, repeated multipart fields. Every refusal is problem+json naming the field, in the caller's language,
+with no Python type name or traceback in it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.factories import World
+from tkm.testing.samples import pdf
+
+#: What a leaked Python error looks like in a message: a type name or a traceback.
+LEAKS = re.compile(
+    r"Traceback|File \"|\b(?:str|int|dict|list|NoneType|bytes|UploadFile|ValueError|TypeError|KeyError|"
+    r"DataError|asyncpg|msgspec|litestar|piccolo)\b|<class"
+)
+
+
+@pytest.fixture(scope="module")
+def world(module_client):
+    return World(Api(module_client))
+
+
+@pytest.fixture(scope="module")
+def draft(world):
+    return world.new_application()
+
+
+def problem(response: Any, status: int | tuple[int, ...]) -> dict[str, Any]:
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in statuses, (response.status_code, response.text[:500])
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert not LEAKS.search(response.text), response.text
+    return body
+
+
+def fields(body: dict[str, Any]) -> list[str]:
+    return [e["field"] for e in body.get("errors", [])]
+
+
+@pytest.mark.parametrize("value", [2**31, 2**31 - 1 + 10, 2**63, 10**30, -1, 0])
+def test_ids_out_of_range_are_404(world, draft, value):
+    for path in (
+        f"/api/v1/applications/{value}",
+        f"/api/v1/groups/{value}",
+        f"/api/v1/attachments/{value}",
+        f"/api/v1/documents/{value}",
+        f"/api/v1/reports/{value}",
+        f"/api/v1/applications/{value}/tranches",
+        f"/api/v1/applications/{value}/funds-trail",
+    ):
+        problem(world.get(path, world.admin), 404)
+    problem(world.post(f"/api/v1/tranches/{value}/actions/request", world.finance, {}), 404)
+    problem(world.post(f"/api/v1/applications/{value}/actions/submit", world.applicant, {}), 404)
+
+
+@pytest.mark.parametrize("segment", ["٣", "²", "3_0", "+3", "%EF%BC%93"])
+def test_ids_in_other_digits_are_404(world, draft, segment):
+    # int() reads "٣" (Arabic-Indic three) and "3_0"; the id must be written in 0-9.
+    problem(world.get(f"/api/v1/applications/{segment}", world.applicant), 404)
+
+
+def test_a_real_id_still_works(world, draft):
+    assert world.get(f"/api/v1/applications/{draft['id']}", world.applicant).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=0", "page"),
+        ("page=9223372036854775808", "page"),
+        ("page=100000000", "page"),
+        ("per_page=201", "per_page"),
+        ("per_page=99999999999999999999", "per_page"),
+        ("status=,", "status"),
+        ("status=%2C%2C", "status"),
+    ],
+)
+def test_pages_and_filters_out_of_bounds_are_422_naming_the_parameter(world, query, field):
+    body = problem(world.get(f"/api/v1/applications?{query}", world.admin), 422)
+    assert field in fields(body)
+
+
+@pytest.mark.parametrize("q", ["²", "٣", "¹²³", "99999999999999999999", "#٣", "3"])
+def test_search_with_unicode_digits_is_a_search_not_an_id(world, draft, q):
+    r = world.get("/api/v1/applications", world.admin, params={"q": q})
+    assert r.status_code == 200, r.text
+    ids = [item["id"] for item in r.json()["items"]]
+    if q == "3":
+        return
+    assert ids == [], "a digit that is not 0-9 never finds an application by id"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/applications", "/api/v1/groups", "/api/v1/programmes", "/api/v1/users"])
+def test_nul_in_query_strings_is_422_naming_the_parameter(world, path):
+    body = problem(world.get(path, world.admin, params={"q": "a\x00b", "region": "13"}), 422)
+    assert fields(body) == ["q"]
+    body = problem(world.get(path, world.admin, params={"region": "1\x073"}), 422)
+    assert fields(body) == ["region"]
+
+
+def test_nul_in_json_at_any_depth_is_422_naming_the_field(world):
+    r = world.client.post("/api/v1/auth/login", json={"email": "a\x00@x.id", "password": "x"})
+    assert fields(problem(r, 422)) == ["email"]
+    r = world.client.post(
+        "/api/v1/auth/register", json={"email": "b@x.id", "name": "N\x00", "password": "x" * 12, "phone": ""}
+    )
+    assert fields(problem(r, 422)) == ["name"]
+    body = {
+        "name": "Kelompok",
+        "region": "13.71",
+        "address": "Jl. 1",
+        "products": ["masker"],
+        "bank_account": {"bank": "BRI", "number": "1", "holder": "H\x1bolder"},
+        "members": [{"nik": "1", "name": "A"}, {"nik": "2", "name": "B\u0085"}],
+    }
+    r = world.post("/api/v1/groups", world.applicant, body)
+    assert sorted(fields(problem(r, 422))) == ["bank_account.holder", "members[1].name"]
+    r = world.post("/api/v1/groups", world.applicant, {"na\x00me": "x"})
+    assert fields(problem(r, 422)) == ["body"]
+    # A lone surrogate cannot be stored as UTF-8: the decoder refuses it.
+    r = world.client.post(
+        "/api/v1/auth/login",
+        content=b'{"email": "\\ud800@x.id", "password": "x"}',
+        headers={"content-type": "application/json"},
+    )
+    assert fields(problem(r, (400, 422))) in (["email"], ["body"])
+
+
+def test_line_breaks_are_text_in_bodies(world, draft):
+    r = world.post(
+        f"/api/v1/applications/{draft['id']}/actions/withdraw",
+        world.applicant,
+        {"reason": "Baris satu\r\nbaris\tdua"},
+        headers={"If-Match": f'"{draft["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_nul_in_a_header_that_is_read_is_422(world, draft):
+    r = world.client.post(
+        f"/api/v1/applications/{draft['id']}/actions/submit",
+        headers={**world.applicant["headers"], "If-Match": '"1\x00"'},
+    )
+    assert fields(problem(r, 422)) == ["if-match"]
+
+
+def test_nul_in_a_form_is_422(world):
+    r = world.client.post(
+        "/login", data={"email": "a\x00@x.id", "password": "x"}, headers={"accept": "application/json"}
+    )
+    body = problem(r, 422)
+    assert fields(body) == ["email"]
+
+
+def multipart(*parts: tuple[str, str | None, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A multipart body written by hand, so a file name reaches the server exactly as given (httpx escapes)."""
+    boundary = b"tkmboundary7"
+    out = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        out += b"--" + boundary + b"\r\nContent-Disposition: " + disposition.encode() + b"\r\n"
+        if filename is not None:
+            out += b"Content-Type: application/pdf\r\n"
+        out += b"\r\n" + content + b"\r\n"
+    out += b"--" + boundary + b"--\r\n"
+    return out, {"content-type": "multipart/form-data; boundary=tkmboundary7"}
+
+
+def test_nul_in_a_file_name_is_422_naming_file(world):
+    app = world.new_application(group=world.make_group(world.applicant, name="Kelompok Nama Berkas"))
+    body, headers = multipart(("kind", None, b"proposal"), ("file", "prop\x00osal.pdf", pdf()))
+    r = world.client.post(
+        f"/api/v1/applications/{app['id']}/attachments", content=body, headers={**world.applicant["headers"], **headers}
+    )
+    assert fields(problem(r, 422)) == ["file"]
+    body, headers = multipart(("kind", None, b"propo\x00sal"), ("file", "proposal.pdf", pdf()))
+    r = world.client.post(
+        f"/api/v1/applications/{app['id']}/attachments", content=body, headers={**world.applicant["headers"], **headers}
+    )
+    assert fields(problem(r, 422)) == ["kind"]
+    assert world.app(app["id"])["attachments"] == []
+
+
+def test_two_file_fields_are_422_naming_file(world):
+    app = world.new_application(group=world.make_group(world.applicant, name="Kelompok Dua Berkas"))
+    r = world.client.post(
+        f"/api/v1/applications/{app['id']}/attachments",
+        headers=world.applicant["headers"],
+        files=[("file", ("a.pdf", pdf(), "application/pdf")), ("file", ("b.pdf", pdf(), "application/pdf"))],
+        data={"kind": "proposal"},
+    )
+    assert fields(problem(r, (400, 422))) == ["file"]
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_deep_json_is_400_on_every_body(world, depth):
+    deep = b"[" * depth + b"]" * depth
+    for path, headers in (("/api/v1/auth/login", {}), ("/api/v1/groups", world.applicant["headers"])):
+        r = world.client.post(path, content=deep, headers={**headers, "content-type": "application/json"})
+        assert fields(problem(r, 400)) == ["body"]
+    nested = b'{"email": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b', "password": "x"}'
+    r = world.client.post("/api/v1/auth/login", content=nested, headers={"content-type": "application/json"})
+    problem(r, 400)
+
+
+def test_problems_speak_the_callers_language(world):
+    r = world.client.get(
+        "/api/v1/applications", params={"q": "\x00"}, headers={**world.admin["headers"], "accept-language": "id"}
+    )
+    body = problem(r, 422)
+    assert body["title"] == "Masukan tidak valid" or body["title"] != "Invalid input", body
