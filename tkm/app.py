@@ -18,8 +18,8 @@ from tkm import __version__, domains
 from tkm.auth.middleware import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, TKMCSRFMiddleware
 from tkm.auth.sessions import make_store, session_config
 from tkm.core import db
-from tkm.core.logging import configure_logging
 from tkm.core.inputs import InputGuardMiddleware
+from tkm.core.logging import configure_logging
 from tkm.core.middleware import LanguageMiddleware
 from tkm.core.openapi import ProblemResponses
 from tkm.core.problem_handlers import EXCEPTION_HANDLERS, AuditDenialsMiddleware

@@ -214,4 +214,28 @@ def test_problems_speak_the_callers_language(world):
         "/api/v1/applications", params={"q": "\x00"}, headers={**world.admin["headers"], "accept-language": "id"}
     )
     body = problem(r, 422)
-    assert body["title"] == "Masukan tidak valid" or body["title"] != "Invalid input", body
+    assert body["title"] == "Isian tidak valid", body
+    assert body["errors"][0]["message"] != "Control characters (such as NUL) are not allowed here.", body
+    r = world.client.get(
+        "/api/v1/applications", params={"q": "\x00"}, headers={**world.admin["headers"], "accept-language": "en"}
+    )
+    assert problem(r, 422)["title"] == "Invalid input"
+
+
+def test_unicode_digits_are_not_digits_in_nik_account_and_query_ids(world):
+    arabic = "١٣٧١٠١٥٠٠٥٩٠٠٠١"  # sixteen Arabic-Indic digits
+    body = {
+        "name": "Kelompok Angka",
+        "region": "13.71",
+        "address": "Jl. 1",
+        "products": ["masker"],
+        "bank_account": {"bank": "BRI", "number": "٠٠٢١٠١٠٠٠١٢٣٥٦٧", "holder": "Kelompok Angka"},
+        "members": [{"nik": arabic, "name": "A", "role": "ketua", "gender": "L", "phone": "081100000009"}],
+    }
+    found = fields(problem(world.post("/api/v1/groups", world.applicant, body), 422))
+    assert "bank_account.number" in found and "members[0].nik" in found
+    for value in ("99999999999", "²", "٣"):
+        r = world.client.get(
+            "/applications/new", params={"group_id": value}, headers={**world.applicant["headers"], "accept": "*/*"}
+        )
+        assert r.status_code == 422 and "group_id" in r.text, r.text[:300]

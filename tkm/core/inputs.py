@@ -97,9 +97,21 @@ def _refuse(fields: list[str]) -> ValidationProblem:
 
 
 def check_pairs(pairs: list[tuple[str, str]], *, multiline_values: bool) -> None:
-    bad = [k if not has_control(k) else "form" for k, v in pairs if has_control(k) or has_control(v, multiline=multiline_values)]
+    bad = [
+        "form" if has_control(k) else k
+        for k, v in pairs
+        if has_control(k) or has_control(v, multiline=multiline_values)
+    ]
     if bad:
         raise _refuse(bad)
+
+
+def check_query_ids(pairs: list[tuple[str, str]]) -> None:
+    """``?group_id=`` and the like name a row: 0-9 only, within the column's range."""
+    bad = [k for k, v in pairs if (k == "id" or k.endswith("_id")) and v and ascii_int(v) is None]
+    if bad:
+        message = _("Give the number of an existing record (digits 0-9).")
+        raise ValidationProblem([FieldError(k, message) for k in dict.fromkeys(bad)])
 
 
 def _parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
@@ -213,7 +225,9 @@ class InputGuardMiddleware:
         _check_headers(scope)
         query = scope.get("query_string", b"")
         if query:
-            check_pairs(_parse_pairs(query, "query"), multiline_values=False)
+            pairs = _parse_pairs(query, "query")
+            check_pairs(pairs, multiline_values=False)
+            check_query_ids(pairs)
         media, options = _content_type(scope)
         inspect_json = media == "application/json" or media.endswith("+json")
         inspect_form = media == "application/x-www-form-urlencoded"

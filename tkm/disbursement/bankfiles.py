@@ -134,7 +134,7 @@ async def apply_statement(actor: CurrentUser, raw: bytes) -> dict[str, Any]:
     for line in lines:
         ref, amount_text = line.get("reference", ""), line.get("amount", "")
         base = {"line": line["line"], "reference": ref, "amount": amount_text}
-        if not re.fullmatch(r"\d{1,15}", amount_text):
+        if not re.fullmatch(r"[0-9]{1,15}", amount_text):
             unmatched.append({**base, "reason": _("The amount is not a whole number of rupiah.")})
             continue
         amount = int(amount_text)

@@ -19,9 +19,9 @@ from tkm.documents.numbering import check_pattern
 from tkm.documents.schemas import OfficeIn, OfficePatch
 from tkm.documents.tables import Office
 
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
-KIND_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}$")
-NIP_RE = re.compile(r"^[0-9 ]{0,30}$")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}\Z")
+KIND_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}\Z")
+NIP_RE = re.compile(r"^[0-9 ]{0,30}\Z")
 MAX_LETTERHEAD_LINES = 6
 
 
