@@ -239,3 +239,12 @@ def test_unicode_digits_are_not_digits_in_nik_account_and_query_ids(world):
             "/applications/new", params={"group_id": value}, headers={**world.applicant["headers"], "accept": "*/*"}
         )
         assert r.status_code == 422 and "group_id" in r.text, r.text[:300]
+
+
+def test_ids_and_numbers_in_json_beyond_their_columns_are_422(world, draft):
+    from tkm.testing.builders import budget, plan
+
+    body = {"programme": world.programme["code"], "group_id": 2**31, "business_plan": plan(), "budget": budget()}
+    assert fields(problem(world.post("/api/v1/applications", world.applicant, body), 422)) == ["group_id"]
+    body = {**body, "group_id": world.group["id"], "budget": [{**budget()[0], "quantity": 2**64}]}
+    assert fields(problem(world.post("/api/v1/applications", world.applicant, body), 422)) == ["budget[0].quantity"]

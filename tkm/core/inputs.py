@@ -26,6 +26,7 @@ from tkm.core.i18n import _
 
 #: Every table's id is a Piccolo ``Serial`` (PostgreSQL ``integer``).
 INT4_MAX = 2**31 - 1
+INT8_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
 #: Control characters, DEL, C1 controls and lone surrogates; ``_IN_TEXT`` lets tab, LF and CR through.
 _IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -72,19 +73,28 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-def _walk(value: Any, path: str) -> Iterator[str]:
-    """Paths of the strings (values or keys) that carry control characters: ``members[0].name``."""
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(field, message) for each unusable value: text with control characters (values or keys, at any
+    depth: ``members[0].name``), an integer beyond 64 bits, an ``id``/``*_id`` outside its column's range."""
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         item, where = stack.pop()
         if isinstance(item, str):
             if has_control(item, multiline=True):
-                yield where or "body"
+                yield where or "body", control_message()
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            name = where.rsplit(".", 1)[-1]
+            if (name == "id" or name.endswith("_id")) and not id_in_range(item):
+                yield where, _("Give the number of an existing record.")
+            elif abs(item) > INT8_MAX:
+                yield where or "body", _("The number is too large.")
         elif isinstance(item, dict):
             for key, child in item.items():
                 child_path = f"{where}.{key}" if where else str(key)
                 if isinstance(key, str) and has_control(key):
-                    yield where or "body"
+                    yield where or "body", control_message()
                     continue
                 stack.append((child, child_path))
         elif isinstance(item, list):
@@ -193,9 +203,9 @@ def check_json(body: bytes) -> None:
         decoded = msgspec.json.decode(body)
     except (msgspec.DecodeError, RecursionError):
         return  # the handler answers malformed JSON with its own 400
-    bad = list(_walk(decoded, ""))
+    bad = dict(_walk(decoded, ""))
     if bad:
-        raise _refuse(bad)
+        raise ValidationProblem([FieldError(field, message) for field, message in bad.items()])
 
 
 def _content_type(scope: Scope) -> tuple[str, dict[str, str]]:
