@@ -15,8 +15,9 @@ from tkm.testing.samples import pdf
 
 #: What a leaked Python error looks like in a message: a type name or a traceback.
 LEAKS = re.compile(
-    r"Traceback|File \"|\b(?:str|int|dict|list|NoneType|bytes|UploadFile|ValueError|TypeError|KeyError|"
-    r"DataError|asyncpg|msgspec|litestar|piccolo)\b|<class"
+    r"Traceback|File \"|`(?:str|int|float|bool|object|array|null|list|bytes)\b[^`]*`|"
+    r"\b(?:NoneType|dict|bytes|UploadFile|ValueError|TypeError|KeyError|DataError|asyncpg|msgspec|litestar|"
+    r"piccolo)\b|<class"
 )
 
 
@@ -248,3 +249,23 @@ def test_ids_and_numbers_in_json_beyond_their_columns_are_422(world, draft):
     assert fields(problem(world.post("/api/v1/applications", world.applicant, body), 422)) == ["group_id"]
     body = {**body, "group_id": world.group["id"], "budget": [{**budget()[0], "quantity": 2**64}]}
     assert fields(problem(world.post("/api/v1/applications", world.applicant, body), 422)) == ["budget[0].quantity"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/groups", {"name": 5, "region": ["13"], "members": "x"}),
+        ("/api/v1/groups", [1, 2]),
+        ("/api/v1/auth/login", {"email": None, "password": 1.5}),
+        ("/api/v1/programmes", {"code": True, "budget_ceiling": "lots", "regions": {}}),
+    ],
+)
+def test_type_errors_speak_of_values_not_python_types(world, path, body):
+    r = world.post(path, world.admin if "programmes" in path else world.applicant, body)
+    found = problem(r, (400, 422))
+    assert found["errors"], found
+
+
+def test_query_type_errors_name_the_parameter_without_python_types(world):
+    body = problem(world.get("/api/v1/applications", world.admin, params={"page": "dua"}), (400, 422))
+    assert fields(body) == ["page"], body

@@ -49,8 +49,10 @@ def installation(postgres_database, tmp_path_factory, secret_key) -> Iterator[tu
 
 
 def _login(http: httpx.Client, email: str) -> dict[str, str]:
+    http.cookies.clear()  # bearer only: a session cookie would make every POST need the CSRF token
     r = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
+    http.cookies.clear()
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
