@@ -269,3 +269,13 @@ def test_type_errors_speak_of_values_not_python_types(world, path, body):
 def test_query_type_errors_name_the_parameter_without_python_types(world):
     body = problem(world.get("/api/v1/applications", world.admin, params={"page": "dua"}), (400, 422))
     assert fields(body) == ["page"], body
+
+
+def test_nul_inside_a_bank_statement_is_422_naming_file(world):
+    csv_text = b"reference,amount\r\nTKM\x00-1,1000\r\n"
+    r = world.client.post(
+        "/api/v1/bank-statements",
+        headers=world.finance["headers"],
+        files={"file": ("mutasi.csv", csv_text, "text/csv")},
+    )
+    assert fields(problem(r, 422)) == ["file"]
