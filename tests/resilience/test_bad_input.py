@@ -279,3 +279,11 @@ def test_nul_inside_a_bank_statement_is_422_naming_file(world):
         files={"file": ("mutasi.csv", csv_text, "text/csv")},
     )
     assert fields(problem(r, 422)) == ["file"]
+
+
+def test_a_huge_json_body_is_413_before_decoding(world):
+    huge = b'{"name": "' + b"a" * (3 * 1024 * 1024) + b'"}'
+    r = world.client.post(
+        "/api/v1/groups", content=huge, headers={**world.applicant["headers"], "content-type": "application/json"}
+    )
+    assert fields(problem(r, 413)) == ["body"]

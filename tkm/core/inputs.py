@@ -8,6 +8,7 @@
   and multipart fields, file names, or any string or key of a JSON body at any depth: 422 naming the
   field. Tab, line feed and carriage return are text in body values (multi-line notes), nowhere else;
 - JSON nested deeper than ``MAX_JSON_DEPTH`` (counted before decoding; the decoder would recurse): 400;
+  a JSON body over ``MAX_JSON_BYTES``: 413;
 - a multipart body that sends one field twice (two ``file`` parts): 422 naming the field.
 """
 
@@ -21,13 +22,15 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from tkm.core.errors import BadRequest, FieldError, NotFound, ValidationProblem
+from tkm.core.errors import BadRequest, FieldError, NotFound, PayloadTooLarge, ValidationProblem
 from tkm.core.i18n import _
 
 #: Every table's id is a Piccolo ``Serial`` (PostgreSQL ``integer``).
 INT4_MAX = 2**31 - 1
 INT8_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
+#: JSON bodies here are forms (a group with its members, a report): 2 MB is far beyond any of them.
+MAX_JSON_BYTES = 2 * 1024 * 1024
 #: Control characters, DEL, C1 controls and lone surrogates; ``_IN_TEXT`` lets tab, LF and CR through.
 _IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -196,6 +199,11 @@ def check_multipart(body: bytes, boundary: bytes) -> None:
 
 
 def check_json(body: bytes) -> None:
+    if len(body) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(
+            _("A JSON body may be at most %(mb)d MB.", mb=MAX_JSON_BYTES // (1024 * 1024)),
+            errors=[FieldError("body", _("Too large."))],
+        )
     if json_depth(body) > MAX_JSON_DEPTH:
         message = _("The JSON is nested too deeply (more than %(max)d levels).", max=MAX_JSON_DEPTH)
         raise BadRequest(message, errors=[FieldError("body", message)])
