@@ -97,7 +97,7 @@ async def upload(
     if kind not in kinds_allowed(row):
         raise _not_now(kind, row)
     limit = get_settings().max_upload_bytes
-    tmp, size, _sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
+    tmp, size, uploaded_sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
     final: Path | None = None
     checked: uploads.Checked | None = None
     try:
@@ -153,7 +153,7 @@ async def upload(
                 actor=actor.email,
                 object_type="application",
                 object_id=application_id,
-                details={"kind": kind, "sha256": sha256, "size": size, "uploaded_sha256": _sha256},
+                details={"kind": kind, "sha256": sha256, "size": size, "uploaded_sha256": uploaded_sha256},
             )
     except BaseException:
         final.unlink(missing_ok=True)  # nothing in the database points at it
