@@ -29,7 +29,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 PASSWORD = "Kata-Sandi-Uji-2020"
 EXAMPLES = int(os.environ.get("TKM_FUZZ_EXAMPLES", "100"))
-CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
+CHECKS = (
+    "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
+    "problems_in_words"  # tests/resilience/fuzz_hooks.py: every 4xx is problem+json, no Python type names
+)
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
@@ -116,7 +120,8 @@ def schemathesis(url: str, role: str, headers: dict[str, str], *extra: str) -> t
         *extra,
     ]
     started = time.monotonic()
-    result = subprocess.run(argv, capture_output=True, text=True, cwd=report, timeout=3000, check=False)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.resilience.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=report, env=env, timeout=3000, check=False)
     elapsed = time.monotonic() - started
     shown = [a if not a.startswith("--header=Authorization") else "--header=Authorization: Bearer $TOKEN" for a in argv]
     (report / "output.txt").write_text(result.stdout + result.stderr)
