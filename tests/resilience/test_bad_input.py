@@ -287,3 +287,12 @@ def test_a_huge_json_body_is_413_before_decoding(world):
         "/api/v1/groups", content=huge, headers={**world.applicant["headers"], "content-type": "application/json"}
     )
     assert fields(problem(r, 413)) == ["body"]
+
+
+def test_json_depth_is_counted_in_one_pass():
+    from tkm.core.inputs import json_depth
+
+    assert json_depth(b'{"a": "[[[[\\\\", "b": [[1]]}') == 3  # brackets in strings and escapes do not count
+    assert json_depth(b'["\\"]", [[2]]]') == 3
+    # An unclosed string full of escaped quotes made a backtracking scan quadratic (40 KB took seconds).
+    assert json_depth(b'"' + b'\\"' * 400_000) == 0
