@@ -29,6 +29,8 @@ from tkm.core.i18n import _
 INT4_MAX = 2**31 - 1
 INT8_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
+#: Litestar's ``multipart_form_part_limit``: more parts are refused while parsing.
+MAX_PARTS = 1000
 #: JSON bodies here are forms (a group with its members, a report): 1 MB is far beyond any of them.
 MAX_JSON_BYTES = 1024 * 1024
 #: Control characters, DEL, C1 controls and lone surrogates; ``_IN_TEXT`` lets tab, LF and CR through.
@@ -175,7 +177,8 @@ def _disposition(head: bytes) -> dict[str, str]:
     for line in head.split(b"\r\n"):
         key, sep, rest = line.partition(b":")
         if sep and key.strip().lower() == b"content-disposition":
-            text = rest.decode("utf-8", errors="surrogateescape")
+            # Bounded: the parameter pattern backtracks on a long run of escaped quotes.
+            text = rest[:4096].decode("utf-8", errors="surrogateescape")
             return {m[1].lower(): (m[2] if m[2] is not None else m[3]) for m in _DISPOSITION_PARAM.finditer(text)}
     return {}
 
@@ -184,9 +187,9 @@ def check_multipart(body: bytes, boundary: bytes) -> None:
     delimiter = b"--" + boundary
     seen: dict[str, int] = {}
     bad: list[str] = []
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break
+    for number, chunk in enumerate(body.split(delimiter, MAX_PARTS + 1)[1:]):
+        if chunk.startswith(b"--") or number >= MAX_PARTS:
+            break  # past Litestar's own part limit, which refuses the body
         head, sep, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
         if not sep:
             continue
