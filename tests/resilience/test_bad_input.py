@@ -296,3 +296,35 @@ def test_json_depth_is_counted_in_one_pass():
     assert json_depth(b'["\\"]", [[2]]]') == 3
     # An unclosed string full of escaped quotes made a backtracking scan quadratic (40 KB took seconds).
     assert json_depth(b'"' + b'\\"' * 400_000) == 0
+
+
+PAGES = [
+    "/applications",
+    "/approvals",
+    "/dashboard",
+    "/finance",
+    "/groups",
+    "/reports",
+    "/review",
+    "/programme-reports",
+]
+QUERIES = [
+    {"q": "²"},
+    {"q": "٣"},
+    {"page": "99999999999999999999"},
+    {"page": "²"},
+    {"per_page": "-1"},
+    {"status": ","},
+    {"region": "13\u0000"},
+    {"programme": "x" * 500},
+    {"parent": "٣٣"},
+]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_answer_bad_queries_without_a_500(world, page):
+    for user in (world.admin, world.reviewer, world.finance, world.applicant):
+        for query in QUERIES:
+            r = world.client.get(page, params=query, headers={**user["headers"], "accept": "text/html"})
+            assert r.status_code < 500, (page, query, user["role"], r.text[:300])
+            assert not LEAKS.search(r.text if r.status_code >= 400 else ""), (page, query, r.text[:300])
