@@ -18,6 +18,7 @@ from tkm import __version__, domains
 from tkm.auth.middleware import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, TKMCSRFMiddleware
 from tkm.auth.sessions import make_store, session_config
 from tkm.core import db
+from tkm.core.inputs import InputGuardMiddleware
 from tkm.core.logging import configure_logging
 from tkm.core.middleware import LanguageMiddleware, security_headers
 from tkm.core.openapi import ProblemResponses
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine=JinjaTemplateEngine,
         engine_callback=configure_environment,
     )
+    max_body = settings.max_upload_bytes + 1024 * 1024
     static = create_static_files_router(
         path="/static", directories=[settings.static_dir], name="static", include_in_schema=False
     )
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             LanguageMiddleware,
             AuditDenialsMiddleware,
+            DefineMiddleware(InputGuardMiddleware, max_body=max_body),
             session_config(settings).middleware,
             DefineMiddleware(TKMCSRFMiddleware, config=csrf),
             AuthMiddleware,
@@ -79,6 +82,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
-        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        request_max_body_size=max_body,
         debug=False,
     )

@@ -128,5 +128,5 @@ class AttachmentController(Controller):
             filename=row["filename"],
             media_type=row["content_type"],
             content_disposition_type="attachment",
-            headers={"X-Content-Type-Options": "nosniff"},
+            headers=attachments.VIEW_HEADERS,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
-import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -18,7 +18,7 @@ from tkm.applications import access
 from tkm.applications.kinds import KINDS, label
 from tkm.applications.tables import Attachment
 from tkm.auth.roles import CurrentUser, Role
-from tkm.core import audit, db
+from tkm.core import audit, db, uploads
 from tkm.core.errors import (
     Conflict,
     FieldError,
@@ -32,7 +32,7 @@ from tkm.core.errors import (
 from tkm.core.i18n import _
 from tkm.core.settings import get_settings
 
-ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+ALLOWED_TYPES = uploads.EXTENSIONS
 
 
 def kinds_allowed(row: dict[str, Any]) -> tuple[str, ...]:
@@ -53,18 +53,15 @@ def _not_now(kind: str, row: dict[str, Any]) -> Conflict:
 
 
 CHUNK = 1024 * 1024
+#: Sent with every attachment, downloaded or shown in the page: whatever slipped through cannot run script,
+#: load anything or be read as another type.
+VIEW_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'", "X-Content-Type-Options": "nosniff"}
 
 
 def storage_dir() -> Path:
     path = get_settings().data_dir / "attachments"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _safe_name(name: str | None) -> str:
-    base = os.path.basename((name or "").replace("\\", "/")).strip() or "file"
-    base = re.sub(r"[\x00-\x1f\x7f\"/]", "_", base)
-    return base[:200]
 
 
 def _copy_limited(source: BinaryIO, limit: int) -> tuple[Path, int, str, bytes]:
@@ -100,7 +97,9 @@ async def upload(
     if kind not in kinds_allowed(row):
         raise _not_now(kind, row)
     limit = get_settings().max_upload_bytes
-    tmp, size, sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
+    tmp, size, uploaded_sha256, head = await anyio.to_thread.run_sync(_copy_limited, source, limit)
+    final: Path | None = None
+    checked: uploads.Checked | None = None
     try:
         if size == 0:
             raise ValidationProblem([FieldError("file", _("The file is empty."))])
@@ -114,13 +113,19 @@ async def upload(
                 ),
                 errors=[FieldError("file", _("Not a PDF, JPEG or PNG file."))],
             )
+        # Active content, polyglots, image re-encoding (what is stored is what was checked).
+        checked = await anyio.to_thread.run_sync(uploads.check, tmp, content_type, head)
+        size, sha256 = checked.size, checked.sha256
         key = secrets.token_hex(20) + ALLOWED_TYPES[content_type]
         final = storage_dir() / key
-        os.replace(tmp, final)
+        os.replace(checked.path, final)
     except BaseException:
-        if tmp.exists():
-            tmp.unlink()
+        if final is None and checked is not None and checked.path != tmp:
+            checked.path.unlink(missing_ok=True)
         raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    assert final is not None and checked is not None
     now = dt.datetime.now(dt.UTC)
     try:
         async with db.transaction():
@@ -132,13 +137,14 @@ async def upload(
                 Attachment(
                     application=application_id,
                     kind=kind,
-                    filename=_safe_name(filename),
+                    filename=uploads.stored_name(filename, content_type),
                     content_type=content_type,
                     size=size,
                     sha256=sha256,
                     storage_key=key,
                     uploaded_by=actor.id,
                     uploaded_at=now,
+                    photo=json.dumps(checked.metadata) if checked.metadata else None,
                 )
             ).returning(Attachment.id)
             await audit.record(
@@ -147,7 +153,7 @@ async def upload(
                 actor=actor.email,
                 object_type="application",
                 object_id=application_id,
-                details={"kind": kind, "sha256": sha256, "size": size},
+                details={"kind": kind, "sha256": sha256, "size": size, "uploaded_sha256": uploaded_sha256},
             )
     except BaseException:
         final.unlink(missing_ok=True)  # nothing in the database points at it
@@ -170,3 +176,13 @@ async def open_for_download(attachment_id: int, actor: CurrentUser) -> tuple[Pat
     if not path.is_file():
         raise NotFound(_("The file of attachment %(id)s is missing.", id=attachment_id))
     return path, row
+
+
+async def photo_metadata(attachment_id: int) -> dict[str, Any] | None:
+    """Where and when a photo was taken (``{"gps": {"latitude", "longitude", "altitude"?}, "taken_at"}``),
+    kept from its EXIF at upload; None for PDFs and for images that carried neither."""
+    row = await Attachment.select(Attachment.photo).where(Attachment.id == attachment_id).first()
+    if row is None or not row["photo"]:
+        return None
+    value = row["photo"]
+    return json.loads(value) if isinstance(value, str) else value

@@ -24,6 +24,7 @@ from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.errors import Conflict, Forbidden, Problem
 from tkm.core.i18n import _
+from tkm.core.inputs import ascii_int
 from tkm.core.pagination import PageParams, page_params
 from tkm.core.settings import get_settings
 from tkm.groups import services as group_services
@@ -215,7 +216,7 @@ def row_edit(form: Any, data: dict[str, Any]) -> bool:
     remove = str(form.get("_remove") or "")
     which, _sep, index = remove.partition(":")
     key = {"budget": "budget", "product": "products"}.get(which)
-    if key and index.isdigit():
+    if key and index.isascii() and index.isdigit() and len(index) < 5:
         if int(index) < len(data[key]):
             del data[key][int(index)]
         return True
@@ -512,8 +513,9 @@ class ApplicationPages(Controller):
         picked: list[tuple[int, int | None]] = []
         for value in form.getall("application", [])[:MAX_BULK]:
             ident, _sep, version = str(value).partition(":")
-            if ident.isdigit():
-                picked.append((int(ident), int(version) if version.isdigit() else None))
+            number = ascii_int(ident)
+            if number is not None:
+                picked.append((number, ascii_int(version)))
         if not picked:
             flash(request, _("Tick at least one application."), kind="error")
             return Redirect(back, status_code=303)
@@ -696,7 +698,7 @@ class ApplicationPages(Controller):
             media_type=row["content_type"],
             content_disposition_type="inline",
             headers={
-                "X-Content-Type-Options": "nosniff",
+                **attachments.VIEW_HEADERS,
                 "X-Frame-Options": "SAMEORIGIN",
                 "Cache-Control": "private, max-age=600",
             },

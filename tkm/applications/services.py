@@ -15,8 +15,9 @@ from tkm.applications.schemas import ApplicationIn, ApplicationPatch, BusinessPl
 from tkm.applications.tables import Application, Attachment, BudgetLine
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core import audit, db
-from tkm.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationProblem
+from tkm.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationProblem, invalid
 from tkm.core.i18n import _
+from tkm.core.inputs import ascii_int
 from tkm.core.pagination import PageParams
 from tkm.groups.tables import Group, Member
 from tkm.programmes.services import programme_out
@@ -346,16 +347,19 @@ async def list_applications(
     visible = access.visible_condition(actor)
     if visible is not None:
         conditions.append(visible)
-    if status:
-        conditions.append(Application.status.is_in([s.strip() for s in status.split(",") if s.strip()]))
+    if status and status.strip():
+        states = [s.strip() for s in status.split(",") if s.strip()]
+        if not states:
+            raise invalid("status", _("Name one or more states, separated by commas."))
+        conditions.append(Application.status.is_in(states))
     if programme:
         conditions.append(Application.programme.code == programme)
     if region:
         conditions.append((Application.region == region) | Application.region.like(region + ".%"))
     if q:
-        text = q.strip().lstrip("#")
+        number = ascii_int(q.strip().lstrip("#"))  # "²" and "٣" are text here, never an id
         by_name = db.ilike(Application.group_id.name, f"%{q.strip()}%")
-        conditions.append((Application.id == int(text)) | by_name if text.isdigit() else by_name)
+        conditions.append((Application.id == number) | by_name if number is not None else by_name)
     query = Application.select(
         Application.id,
         Application.status,

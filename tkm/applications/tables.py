@@ -54,3 +54,5 @@ class Attachment(Table, tablename="attachments"):
     storage_key = Varchar(length=80, unique=True)
     uploaded_by = ForeignKey(User, on_delete=OnDelete.restrict)
     uploaded_at = Timestamptz()
+    #: A photo's GPS position and time taken, kept from its EXIF (the rest is stripped): JSON or null.
+    photo = JSON(null=True, default=None)

@@ -22,7 +22,7 @@ from tkm.core import db
 from tkm.core.errors import Conflict, invalid
 from tkm.core.i18n import _
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,200}\Z")
 HEADER = "Idempotency-Key"
 
 

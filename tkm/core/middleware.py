@@ -32,10 +32,10 @@ class LanguageMiddleware:
         language = negotiate(accept, cookies.get(LANG_COOKIE), query)
         scope.setdefault("state", {})["language"] = language
         token = set_language(language)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            reset_language(token)
+        # Kept when something is raised: a refusal from a later middleware (bad input, CSRF) is rendered by
+        # Litestar's outer exception handler, after this one, in the same task and language.
+        await self.app(scope, receive, send)
+        reset_language(token)
 
 
 #: Pages load scripts, styles, fonts and images from the app alone; no inline script, no eval, no framing.

@@ -54,7 +54,8 @@ def _takes_multipart(handler: Any) -> bool:
 
 
 def problem_statuses(route: HTTPRoute, handler: Any) -> set[int]:
-    statuses = {400, 500, *handler.opt.get("problems", ())}
+    # 422 everywhere: a control character in any header is refused (tkm.core.inputs).
+    statuses = {400, 422, 500, *handler.opt.get("problems", ())}
     parameters = set(handler.parsed_fn_signature.parameters) - NOT_INPUT
     changes = bool(set(handler.http_methods) - {"GET", "HEAD", "OPTIONS"})
     if "user" in handler.resolve_dependencies() or handler.resolve_guards():

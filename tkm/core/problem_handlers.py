@@ -58,6 +58,49 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in accept and not request.headers.get("hx-request")
 
 
+_TYPE_WORDS = {
+    "int": N_("a whole number"),
+    "str": N_("text"),
+    "float": N_("a number"),
+    "bool": N_("true or false"),
+    "object": N_("an object"),
+    "array": N_("a list"),
+    "null": N_("nothing (null)"),
+}
+_EXPECTED_GOT = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
+_LENGTH = re.compile(r"^Expected `(?P<kind>[^`]+)` of length (?P<op>[<>]=?) (?P<n>[0-9]+)$")
+_BOUND = re.compile(r"^Expected `(?:int|float)(?: \| null)?` (?P<op>[<>]=?) (?P<n>-?[0-9.e+]+)$")
+
+
+def _words(types: str) -> str:
+    names = [t.strip() for t in types.split("|")]
+    return " / ".join(_(_TYPE_WORDS[t]) if t in _TYPE_WORDS else _("another kind of value") for t in names)
+
+
+def _plain(message: str) -> str:
+    """msgspec's messages name Python and JSON types (``Expected `int`, got `str` ``): say it for people."""
+    if match := _EXPECTED_GOT.match(message):
+        return _("Expected %(expected)s, got %(got)s.", expected=_words(match["expected"]), got=_words(match["got"]))
+    if match := _LENGTH.match(message):
+        many = match["kind"] in ("array", "object")
+        if match["op"].startswith("<"):
+            return _("At most %(n)s items.", n=match["n"]) if many else _("At most %(n)s characters.", n=match["n"])
+        return _("At least %(n)s items.", n=match["n"]) if many else _("At least %(n)s characters.", n=match["n"])
+    if match := _BOUND.match(message):
+        return _("Must be %(op)s %(n)s.", op=match["op"].replace("<=", "≤").replace(">=", "≥"), n=match["n"])
+    if message.startswith("Object missing required field"):
+        return _("Required.")
+    if message.startswith("Object contains unknown field"):
+        return _("Not a known field.")
+    if message.startswith("Invalid enum value"):
+        return _("Choose one of the allowed values.")
+    if "matching regex" in message:
+        return _("Not in the expected form.")
+    if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
+        return _("The request body is not valid JSON.")
+    return _("This value is not valid.")
+
+
 def _field_errors(exc: ValidationException) -> list[FieldError]:
     """Name the field in msgspec's messages: "Expected `int`, got `str` - at `$.members[0].nik`"."""
     errors: list[FieldError] = []
@@ -75,7 +118,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         named = _MSGSPEC_FIELD.search(message)
         parts = [p for p in (key, path, named.group("name") if named else "") if p]
         field = ".".join(parts).replace(".[", "[") or "body"
-        errors.append(FieldError(field, message))
+        errors.append(FieldError(field, _plain(message)))
     return errors
 
 

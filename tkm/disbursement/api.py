@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,8 @@ class TrancheController(Controller):
         if format != "csv":
             raise ValidationProblem([FieldError("format", _("Use csv or json."))])
         stream = bankfiles.batch_csv(user, status)
-        name = status or "-".join(services.flow().states_with("payable"))
+        # The file name is a header: only the characters of state names, whatever was asked.
+        name = re.sub(r"[^a-z0-9_-]+", "-", status or "-".join(services.flow().states_with("payable")))[:60]
         first = await stream.__anext__()  # raises 403 before any byte is sent
 
         async def body() -> Any:

@@ -23,6 +23,7 @@ from tkm.auth.roles import CurrentUser, Role
 from tkm.core.cells import safe_text
 from tkm.core.errors import FieldError, Forbidden, Problem, ValidationProblem
 from tkm.core.i18n import _
+from tkm.core.inputs import has_control
 from tkm.disbursement import services
 from tkm.disbursement.tables import Tranche
 
@@ -114,7 +115,12 @@ def parse_statement(raw: bytes) -> list[dict[str, Any]]:
                 raise ValidationProblem([FieldError("file", _("At most %(n)d lines per statement.", n=MAX_LINES))])
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue
-            lines.append({"line": number, **{k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}})
+            cells = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+            if any(has_control(text) for text in (*cells, *cells.values())):  # the database refuses NUL
+                raise ValidationProblem(
+                    [FieldError("file", _("Line %(n)d contains control characters (such as NUL).", n=number))]
+                )
+            lines.append({"line": number, **cells})
     except csv.Error as exc:
         raise ValidationProblem(
             [FieldError("file", _("The statement is not valid CSV: %(error)s.", error=str(exc)))]
@@ -135,7 +141,7 @@ async def apply_statement(actor: CurrentUser, raw: bytes) -> dict[str, Any]:
     for line in lines:
         ref, amount_text = line.get("reference", ""), line.get("amount", "")
         base = {"line": line["line"], "reference": ref, "amount": amount_text}
-        if not re.fullmatch(r"\d{1,15}", amount_text):
+        if not re.fullmatch(r"[0-9]{1,15}", amount_text):
             unmatched.append({**base, "reason": _("The amount is not a whole number of rupiah.")})
             continue
         amount = int(amount_text)

@@ -19,14 +19,14 @@ from tkm.documents.numbering import check_pattern
 from tkm.documents.schemas import OfficeIn, OfficePatch
 from tkm.documents.tables import Office
 
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
-KIND_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}$")
-NIP_RE = re.compile(r"^[0-9 ]{0,30}$")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}\Z")
+KIND_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,19}\Z")
+NIP_RE = re.compile(r"^[0-9 ]{0,30}\Z")
 #: A civil servant's NIP: 18 digits (birth date, appointment month, sex, serial), often written with spaces.
 NIP_DIGITS = 18
-PHONE_RE = re.compile(r"^[0-9+() ./-]{5,40}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-WEBSITE_RE = re.compile(r"^(https?://)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:[0-9]{1,5})?(/[^\s]*)?$")
+PHONE_RE = re.compile(r"^[0-9+() ./-]{5,40}\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\Z")
+WEBSITE_RE = re.compile(r"^(https?://)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:[0-9]{1,5})?(/[^\s]*)?\Z")
 MAX_LETTERHEAD_LINES = 6
 MAX_LEGAL_BASES = 20
 #: The key of ``signatories`` that signs every kind not listed by name.

@@ -66,7 +66,7 @@ STALE_TEMP_SECONDS = 3600
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12
 _CODE_READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 # --- codes and shapes ---------------------------------------------------------------------------------------------

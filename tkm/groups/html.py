@@ -158,7 +158,7 @@ def row_edit(form: Any, data: dict[str, Any]) -> bool:
         data["members"].append(blank_member())
         return True
     remove = form.get("_remove")
-    if remove is not None and str(remove).isdigit():
+    if remove is not None and str(remove).isascii() and str(remove).isdigit() and len(str(remove)) < 5:
         index = int(remove)
         if 0 <= index < len(data["members"]):
             del data["members"][index]

@@ -19,8 +19,8 @@ from tkm.groups.tables import Group, Member
 from tkm.programmes.services import today
 from tkm.programmes.tables import TrainingCentre
 
-PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
-ACCOUNT_RE = re.compile(r"^[0-9]{5,20}$")
+PHONE_RE = re.compile(r"^\+?[0-9]{8,15}\Z")
+ACCOUNT_RE = re.compile(r"^[0-9]{5,20}\Z")
 MAX_MEMBERS = 100
 
 

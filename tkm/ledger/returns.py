@@ -29,7 +29,7 @@ from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.services import today
 
 #: The NTPN is 16 letters and digits.
-NTPN_RE = re.compile(r"^[0-9A-Z]{16}$")
+NTPN_RE = re.compile(r"^[0-9A-Z]{16}\Z")
 #: Kinds of attachment that can prove a deposit.
 PROOF_KINDS = ("receipt", "other")
 

@@ -21,7 +21,7 @@ from tkm.programmes import quotas
 from tkm.programmes.schemas import COMPONENTS, ProgrammeIn, ProgrammeQuotasIn, TrainingCentreIn
 from tkm.programmes.tables import Programme, TrainingCentre
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}\Z")
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 

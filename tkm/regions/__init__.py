@@ -62,7 +62,7 @@ def provinces() -> list[Region]:
 
 def district_for_nik_prefix(prefix: str) -> Region | None:
     """The district of a NIK's first six digits (``137101`` → ``13.71.01``)."""
-    if len(prefix) != 6 or not prefix.isdigit():
+    if len(prefix) != 6 or not prefix.isascii() or not prefix.isdigit():
         return None
     return get(f"{prefix[:2]}.{prefix[2:4]}.{prefix[4:6]}")
 

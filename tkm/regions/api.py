@@ -12,7 +12,12 @@ from tkm.core.schemas import out
 from tkm.regions.schemas import RegionListOut, RegionWithLineageOut
 
 
-@get("/api/v1/regions", tags=["regions"], summary="Regions under a parent code (provinces when no parent)")
+@get(
+    "/api/v1/regions",
+    tags=["regions"],
+    summary="Regions under a parent code (provinces when no parent)",
+    opt={"problems": (404,)},
+)
 async def list_regions(parent: FromQuery[str | None] = None) -> RegionListOut:
     if parent is not None and not regions.exists(parent):
         raise NotFound(_("Unknown region code %(code)s.", code=parent))

@@ -81,7 +81,7 @@ def row_edit(form: Any, data: dict[str, Any]) -> bool:
         data[add].append(dict.fromkeys(LISTS[add], ""))
         return True
     which, _sep, index = str(form.get("_remove") or "").partition(":")
-    if which in LISTS and index.isdigit():
+    if which in LISTS and index.isascii() and index.isdigit() and len(index) < 5:
         if int(index) < len(data[which]):
             del data[which][int(index)]
         return True

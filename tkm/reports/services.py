@@ -37,7 +37,7 @@ from tkm.web.labels import label
 from tkm.workflow import engine, history, loader
 from tkm.workflow.definition import Workflow
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 EXPENSE_CATEGORIES = ("raw_materials", "equipment", "wages", "marketing", "other")
 MAX_AMOUNT = 10**13
 MAX_LINES = 100

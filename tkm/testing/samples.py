@@ -1,6 +1,7 @@
-"""Files to upload: the smallest bytes each kind is recognised by, and small but real documents.
+"""Files to upload: the smallest real file of each kind, and small documents that look like real ones.
 
-``PDF_BYTES``, ``PNG_BYTES`` and ``JPEG_BYTES`` only carry the signature the upload check reads;
+``PDF_BYTES`` is a one-page blank PDF (pypdf's smallest), ``PNG_BYTES`` and ``JPEG_BYTES`` 2 × 2 pixel
+images: the upload check parses PDFs and decodes images, so signatures alone are refused.
 ``pdf()``, ``jpeg()`` and ``png()`` are files a browser can show and an image library can decode.
 """
 
@@ -9,9 +10,25 @@ from __future__ import annotations
 import io
 from functools import cache
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+PDF_BYTES = (
+    b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<\n/Producer (pypdf)\n>>\nendobj\n2 0 obj\n<<\n/Type /Pages\n"
+    b"/Count 1\n/Kids [ 4 0 R ]\n>>\nendobj\n3 0 obj\n<<\n/Type /Catalog\n/Pages 2 0 R\n>>\nendobj\n4 0 obj\n"
+    b"<<\n/Type /Page\n/Resources <<\n>>\n/MediaBox [ 0.0 0.0 200 200 ]\n/Parent 2 0 R\n>>\nendobj\nxref\n0 5\n"
+    b"0000000000 65535 f \n0000000015 00000 n \n0000000054 00000 n \n0000000113 00000 n \n0000000162 00000 n \n"
+    b"trailer\n<<\n/Size 5\n/Root 3 0 R\n/Info 1 0 R\n>>\nstartxref\n256\n%%EOF\n"
+)
+
+
+def _tiny(fmt: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+PNG_BYTES = _tiny("PNG")
+JPEG_BYTES = _tiny("JPEG")
 
 
 @cache

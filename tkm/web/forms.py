@@ -19,7 +19,7 @@ from litestar.datastructures import UploadFile
 from tkm.core.errors import FieldError, Problem, ValidationProblem
 from tkm.core.i18n import _
 
-_INDEXED = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>\d{1,4})\]\.(?P<field>[a-z_]+)$")
+_INDEXED = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>[0-9]{1,4})\]\.(?P<field>[a-z_]+)$")
 _AMOUNT_JUNK = re.compile(r"[\s._]|^rp", re.IGNORECASE)
 #: At most this many rows of one list are read from a form (members, budget lines, products).
 MAX_ROWS = 200

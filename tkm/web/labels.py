@@ -100,7 +100,7 @@ ROW_LABELS = {
     "sales": N_("Sales line %(n)s: "),
     "expenses": N_("Expense line %(n)s: "),
 }
-_ROW = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>\d+)\]")
+_ROW = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<index>[0-9]+)\]")
 
 MEMBER_ROLES = tuple(LABELS["member_role"])
 GENDERS = tuple(LABELS["gender"])

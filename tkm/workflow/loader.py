@@ -25,7 +25,7 @@ from tkm.workflow.definition import (
     Workflow,
 )
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 TOP_KEYS = {"name", "title", "record", "initial", "created", "states", "actions", "rubric", "tranches"}
 STATE_KEYS = {"label", "traits", "uploads"}
 ACTION_KEYS = {"label", "from", "to", "roles", "body", "guards", "effects", "style", "internal"}
