@@ -234,6 +234,13 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("PATCH", "/api/v1/offices/{code:str}"): only("admin"),
     ("GET", "/api/v1/offices/{code:str}/certificate"): only("admin"),
     ("PUT", "/api/v1/offices/{code:str}/certificate"): Policy(allowed=("admin",), upload=True),
+    # The logo is printed on every letter: any logged-in user may see it; only the admin changes it.
+    ("GET", "/api/v1/offices/{code:str}/logo"): login(),
+    ("PUT", "/api/v1/offices/{code:str}/logo"): Policy(allowed=("admin",), upload=True),
+    ("GET", "/admin/offices"): only("admin"),
+    ("GET", "/admin/offices/{code:str}"): only("admin"),
+    ("POST", "/admin/offices/{code:str}"): only("admin"),
+    ("POST", "/admin/offices/{code:str}/logo"): only("admin"),
     ("GET", "/api/v1/verify/{code:str}"): public(),
     ("POST", "/api/v1/verify/{code:str}"): public(),
     ("GET", "/verify"): public(),

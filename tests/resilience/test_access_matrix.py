@@ -15,6 +15,7 @@ import pytest
 from tests.resilience.policies import POLICIES, RELATIONS, ROLES
 from tests.support.factories import World
 from tkm.testing.builders import budget
+from tkm.testing.samples import PNG_BYTES
 from tkm.testing.time_travel import period
 
 HTML = {"accept": "text/html"}
@@ -67,6 +68,12 @@ def seeded(module_client: Any) -> dict[str, Any]:
     documents = w.get(f"/api/v1/applications/{app_id}/documents", w.applicant).json()
     reports = w.get(f"/api/v1/applications/{app_id}/reports", w.applicant).json()
     offices = w.get("/api/v1/offices", w.admin).json()
+    logo = module_client.put(
+        f"/api/v1/offices/{offices[0]['code']}/logo",
+        files={"file": ("logo.png", PNG_BYTES, "image/png")},
+        headers={"Authorization": f"Bearer {w.admin['token']}"},
+    )
+    assert logo.status_code == 200, logo.text  # the logo route then has something to show
     values = {
         "group_id": w.group["id"],
         "application_id": app_id,
@@ -83,6 +90,7 @@ def seeded(module_client: Any) -> dict[str, Any]:
         "/api/v1/regions/": "13",
         "/api/v1/programmes/": w.programme["code"],
         "/api/v1/offices/": offices[0]["code"],
+        "/admin/offices/": offices[0]["code"],
         "verify/": documents[0]["verification_code"],
         "/lang/": "en",
     }
