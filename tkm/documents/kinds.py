@@ -37,6 +37,32 @@ KINDS: dict[str, Kind] = {
             "Tanda Terima Setoran Sisa Dana Bantuan ke Kas Negara",
             N_("Receipt of a deposit to the state treasury"),
         ),
+        # The rest of the juknis cycle: the group's commitment at submission, the agreement at approval, the
+        # receipt and the payment request of each tranche, the accountability report at completion.
+        Kind(
+            "commitment_statement",
+            "SPK",
+            "Surat Pernyataan Kesanggupan",
+            N_("Statement of commitment"),
+        ),
+        Kind("cooperation_agreement", "PKS", "Perjanjian Kerja Sama", N_("Cooperation agreement")),
+        Kind("payment_receipt", "KWT", "Kuitansi", N_("Receipt of payment (kuitansi)")),
+        Kind("payment_request", "SPP", "Surat Permintaan Pembayaran", N_("Payment request (SPP)")),
+        Kind(
+            "accountability_report",
+            "LPJ",
+            "Laporan Pertanggungjawaban Penggunaan Bantuan",
+            N_("Accountability report (LPJ)"),
+        ),
+        # One SK for the groups an approver approves at once, and its extract (petikan) for each group.
+        Kind(
+            "collective_decree",
+            "SKK",
+            "Keputusan Penetapan Penerima Bantuan",
+            N_("Collective decree naming the recipients"),
+            per_application=False,
+        ),
+        Kind("decree_extract", "PTK", "Petikan Keputusan Penetapan Penerima Bantuan", N_("Extract of the decree")),
         Kind("programme_summary", "REKAP", "Rekapitulasi Program", N_("Programme summary"), per_application=False),
     )
 }
@@ -80,6 +106,13 @@ LEDGER_KIND_LABELS = {
     "report_revenue": "Pendapatan penjualan (laporan)",
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
+}
+
+#: Tranche conditions as printed (the conditions the domains register; unknown ones print as "-").
+CONDITION_LABELS = {
+    "on_approval": "Setelah penetapan dan penandatanganan perjanjian",
+    "after_first_accepted_report": "Setelah laporan bulanan pertama diterima",
+    "after_accepted_reports": "Setelah laporan bulanan diterima",
 }
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
