@@ -37,6 +37,7 @@ def text_of(world, document, user=None):
     content = letters.download(world.api, document["id"], (user or world.finance)["headers"])
     text = letters.pdf_text(content)
     import os, pathlib  # DEBUG
+
     if os.environ.get("LNEW_OUT"):
         pathlib.Path(os.environ["LNEW_OUT"], document["kind"] + f"-{document['id']}.pdf").write_bytes(content)
         pathlib.Path(os.environ["LNEW_OUT"], document["kind"] + f"-{document['id']}.txt").write_text(text)

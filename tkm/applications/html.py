@@ -521,7 +521,7 @@ class ApplicationPages(Controller):
             flash(request, _("Choose what to do with the ticked applications."), kind="error")
             return Redirect(back, status_code=303)
         if action in approvals.ACTIONS:
-            return await self._decide_collectively(request, user, back, action, text, picked)
+            return await self._decide_collectively(request, user, back, offered[action], text, picked)
         lines: list[dict[str, str]] = []
         done = 0
         for application_id, version in picked:
@@ -554,20 +554,23 @@ class ApplicationPages(Controller):
         request: Request[Any, Any, Any],
         user: CurrentUser,
         back: str,
-        action: str,
+        action: dict[str, str],
         text: str,
         picked: list[tuple[int, int | None]],
     ) -> Redirect:
         """Approve or reject the ticked applications as one decision: the approved ones share one collective SK."""
-        body: dict[str, Any] = {"applications": [i for i, _v in picked], "action": action}
+        body: dict[str, Any] = {"applications": [i for i, _v in picked], "action": action["name"]}
         if text:
-            body[approvals.ACTIONS[action]] = text
+            body[approvals.ACTIONS[action["name"]]] = text
+        lines: list[dict[str, str]] = []
         try:
             results = await approvals.decide(user, body, dict(picked))
-        except Problem as problem:
-            flash(request, "; ".join(e.message for e in problem.errors) or problem.detail, kind="error")
-            return Redirect(back, status_code=303)
-        lines: list[dict[str, str]] = []
+        except Problem as problem:  # the call as a whole is refused (e.g. no reasons to reject): so is each one
+            reason = "; ".join(e.message for e in problem.errors) or problem.detail
+            results = []
+            for application_id, _version in picked:
+                line = _("#%(id)s refused: %(reason)s", id=application_id, reason=reason)
+                lines.append({"text": line, "href": f"/applications/{application_id}"})
         decree: int | None = None
         for item in results:
             href = f"/applications/{item['id']}"
@@ -578,19 +581,23 @@ class ApplicationPages(Controller):
                 lines.append({"text": _("#%(id)s refused: %(reason)s", id=item["id"], reason=reason), "href": href})
                 continue
             decree = item["documents"].get("collective_decree", decree)
-            status = state_labels().get(item["status"], item["status"])
-            lines.append({"text": _("#%(id)s: now %(status)s.", id=item["id"], status=status), "href": href})
+            line = _(
+                "#%(id)s: %(action)s, now %(status)s.",
+                id=item["id"],
+                action=action["label"],
+                status=state_labels().get(item["status"], item["status"]),
+            )
+            lines.append({"text": line, "href": href})
         done = sum(1 for item in results if item["problem"] is None)
         if decree is not None:
-            lines.insert(
-                0,
+            lines.append(
                 {
                     "text": _("One collective decree for the approved applications, and an extract for each."),
                     "href": f"/api/v1/documents/{decree}/pdf",
-                },
+                }
             )
-        summary = _("%(done)s of %(total)s applications done.", done=done, total=len(results))
-        flash(request, summary, kind="ok" if done == len(results) else "warn", items=lines)
+        summary = _("%(done)s of %(total)s applications done.", done=done, total=len(picked))
+        flash(request, summary, kind="ok" if done == len(picked) else "warn", items=lines)
         return Redirect(back, status_code=303)
 
     @get("/applications/new")
