@@ -43,7 +43,9 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
     """Issue ``kind`` about this transition; running twice issues once.
 
     An application's letter is about the transition's history event; a tranche's payment order about this
-    authorization (a new one after a bank failure) and its handover record about the payment.
+    authorization (a new one after a bank failure) and its handover record about the payment. An approval
+    decree brings the cooperation agreement with it. While several applications are approved at once
+    (``COLLECTING``), the decree and the agreement wait for the collective decree.
     """
     if kind not in LETTER_KINDS.get(ctx.record_kind, ()):
         raise ValueError(f"issue_letter: {kind!r} is not a letter of a {ctx.record_kind}")
@@ -69,6 +71,13 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
         document_id = await services.issue(
             kind, application_id=ctx.application_id, context_key=f"event:{ctx.event_id}", actor=ctx.actor
         )
+        if kind == "approval_decree":  # the agreement cites the decree, so it follows it
+            ctx.results.setdefault("documents", {})["cooperation_agreement"] = await services.issue(
+                "cooperation_agreement",
+                application_id=ctx.application_id,
+                context_key=f"event:{ctx.event_id}",
+                actor=ctx.actor,
+            )
     ctx.results.setdefault("documents", {})[kind] = document_id
 
 
