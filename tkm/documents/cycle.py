@@ -14,7 +14,7 @@ from typing import Any
 
 from tkm import regions
 from tkm.applications.tables import Attachment
-from tkm.documents.kinds import ATTACHMENT_LABELS, CONDITION_LABELS
+from tkm.documents.kinds import ATTACHMENT_LABELS, CONDITION_LABELS, PRODUCT_LABELS
 from tkm.documents.tables import Document
 from tkm.programmes.schemas import COMPONENTS
 from tkm.workflow import loader
@@ -36,6 +36,11 @@ METERAI_ABOVE = 5_000_000
 
 def _component_rank(component: str) -> int:
     return COMPONENTS.index(component) if component in COMPONENTS else len(COMPONENTS)
+
+
+def product_label(product: str) -> str:
+    """``hand_sanitizer`` → ``Hand sanitizer``: a product as printed."""
+    return PRODUCT_LABELS.get(product) or product.replace("_", " ")
 
 
 def _month(period: str) -> str:
@@ -136,8 +141,11 @@ async def _activity(application_id: int) -> dict[str, Any]:
         "first_period": _month(reports[0]["period"]) if reports else "",
         "last_period": _month(reports[-1]["period"]) if reports else "",
         "workers": max((int(r["workers"]) for r in reports), default=0),
-        "production": [{"product": p, "unit": u, "quantity": q} for (p, u), q in sorted(production.items())],
-        "sales": [{"product": p, **v} for p, v in sorted(sales.items())],
+        "production": [
+            {"product": p, "label": product_label(p), "unit": u, "quantity": q}
+            for (p, u), q in sorted(production.items())
+        ],
+        "sales": [{"product": p, "label": product_label(p), **v} for p, v in sorted(sales.items())],
     }
 
 

@@ -62,9 +62,7 @@ async def issue_letter(ctx: TransitionContext, kind: str) -> None:
         if kind == "payment_order":
             document_id = await services.issue_payment_order(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
         elif kind in ("payment_request", "payment_receipt"):
-            document_id = await services.issue_tranche_letter(
-                kind, tranche, actor=ctx.actor, key=f"v{tranche['version']}"
-            )
+            document_id = await services.issue_tranche_letter(kind, tranche, actor=ctx.actor)
         else:
             document_id = await services.issue_handover_record(tranche, actor=ctx.actor, key=f"v{tranche['version']}")
     else:

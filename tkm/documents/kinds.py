@@ -108,6 +108,9 @@ LEDGER_KIND_LABELS = {
     "release": "Pelepasan sisa komitmen",
 }
 
+#: Products as printed (groups and reports name them as codes or free words); others print with spaces.
+PRODUCT_LABELS = {"masker": "Masker", "hand_sanitizer": "Hand sanitizer", "sabun": "Sabun"}
+
 #: Tranche conditions as printed (the conditions the domains register; unknown ones print as "-").
 CONDITION_LABELS = {
     "on_approval": "Setelah penetapan dan penandatanganan perjanjian",

@@ -290,24 +290,20 @@ async def issue_handover_record(tranche: dict[str, Any], *, actor: CurrentUser |
     return document_id
 
 
-async def issue_tranche_letter(
-    kind: str, tranche: dict[str, Any], *, actor: CurrentUser | None = None, key: str = ""
-) -> int:
+async def issue_tranche_letter(kind: str, tranche: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
     """A payment request (SPP) or receipt (kuitansi) for one tranche, in the caller's transaction.
 
-    One per request of the tranche: pass ``key`` (its version) so that a tranche requested again after a bank
-    failure gets new ones, which replace the void ones.
+    One per tranche: a bank's refusal voids the payment order and handover record of that payment, not the
+    request and the group's receipt for the same amount, so a tranche requested again keeps its first ones.
     """
-    document_id = await issue(
+    return await issue(
         kind,
         application_id=int(tranche["application_id"]),
-        context_key=f"tranche:{tranche['id']}{':' + key if key else ''}",
+        context_key=f"tranche:{tranche['id']}",
         actor=actor,
         data={"tranche": tranche},
         tranche=int(tranche["id"]),
     )
-    await _replaces(int(tranche["id"]), kind, document_id)
-    return document_id
 
 
 async def issue_collective_decree(
@@ -363,7 +359,7 @@ async def issue_collective_decree(
 
 
 #: The letters that rest on one payment of a tranche: void when the bank refuses it.
-TRANCHE_LETTERS = ("payment_request", "payment_receipt", "payment_order", "handover_record")
+TRANCHE_LETTERS = ("payment_order", "handover_record")
 
 
 async def _replaces(tranche_id: int, kind: str, document_id: int) -> None:
