@@ -97,6 +97,12 @@ async def decide(
     try:
         async with db.transaction():
             txn = db.get_engine().current_transaction.get()
+            # Every application of the batch first, in id order: an approval locks its application, then the
+            # programme; holding the programme while locking the next application would deadlock with a single
+            # approval of that application.
+            await db.for_update(
+                Application.select(Application.id).where(Application.id.is_in(ids)).order_by(Application.id)
+            )
             for application_id in ids:
                 savepoint = await txn.savepoint()
                 try:
