@@ -111,6 +111,7 @@ async def decide(
                     )
                 except Problem as problem:
                     await savepoint.rollback_to()
+                    collected[:] = [c for c in collected if c[0] != application_id]  # its approval is undone
                     status = problem.extra.get("current_status") if problem.status != 404 else None
                     results.append({"id": application_id, "status": status, "problem": problem.body(), "documents": {}})
                 else:
