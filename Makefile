@@ -48,7 +48,7 @@ letters-preview: syscheck
 
 # Letters: the renderer against plain WeasyPrint, then Celery with 1 and 2 workers; writes docs/benchmarks.md.
 bench-letters: syscheck
-	$(BIN)/python -m bench.letters
+	$(BIN)/python -m bench.letters --batch 500
 
 # Dashboard: GET /api/v1/dashboard over HTTP against its raw SQL on `tkm demo --scale 10000` (PostgreSQL); writes docs/benchmarks.md.
 bench-dashboard: syscheck

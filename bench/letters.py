@@ -1,6 +1,7 @@
 """Letters benchmark: the renderer against plain WeasyPrint, then Celery with 1 and 2 worker processes.
 
-    .venv/bin/python -m bench.letters [--count 200] [--runs 1] [--skip-celery] [--output docs/benchmarks.md]
+    .venv/bin/python -m bench.letters [--count 200] [--runs 1] [--batch 500] [--skip-celery]
+        [--output docs/benchmarks.md]
 
 1. In one process, render ``count`` approval decrees through the app's renderer
    (Jinja, the locked URL fetcher, the shared FontConfiguration and stylesheet)
@@ -14,6 +15,10 @@
    counted. Reports the speed-up (goal: >= 1.7 on two cores). With ``--runs N``
    each is run N times and the fastest run counts (the least disturbed by
    other work on a shared machine).
+3. With ``--batch N``: N approved groups decided at once, as ``POST /api/v1/approvals`` ends: one collective
+   decree whose annex lists the N groups, an extract and a cooperation agreement per group (2N + 1 letters).
+   Reports the time to issue them (one transaction) and to render them with two Celery worker processes
+   (in this process with ``--skip-celery``), and the decree's pages.
 
 Everything runs in a temporary TKM_DATA_DIR; nothing outside it is touched.
 """
@@ -193,6 +198,15 @@ def through_celery(
     run: int = 0,
 ) -> dict[str, float]:
     ids = loop.run_until_complete(issue_decrees(application_id, count, f"celery-{concurrency}-{run}"))
+    return render_with_workers(loop, env, ids, concurrency, logs)
+
+
+def render_with_workers(
+    loop: asyncio.AbstractEventLoop, env: dict[str, str], ids: list[int], concurrency: int, logs: Path
+) -> dict[str, float]:
+    """Let ``concurrency`` Celery worker processes render the issued documents ``ids``; seconds from the first
+    render started to the last finished."""
+    count = len(ids)
     worker = processes.start_worker(env, logs, concurrency, loglevel="WARNING", prefix="bench")
     try:
         deadline = time.monotonic() + 60 + count * 3
@@ -213,11 +227,93 @@ def through_celery(
     return {"seconds": seconds, "ms_per_letter": seconds * 1000 / count}
 
 
+# --- 3. a collective decree ---------------------------------------------------------------------------------------
+
+
+async def seed_batch(programme_code: str, count: int) -> list[tuple[int, int]]:
+    """``count`` approved applications of the programme, each with its approval event: what one collective
+    approval leaves before its letters are issued."""
+    from tkm.auth.tables import User
+    from tkm.core import db
+    from tkm.programmes.tables import Programme, TrainingCentre
+    from tkm.testing import seeding
+    from tkm.workflow import history
+
+    programme = await Programme.select(Programme.id).where(Programme.code == programme_code).first()
+    centre = await TrainingCentre.select(TrainingCentre.id).first()
+    ketua = await User.select(User.id).where(User.email == "ketua@bench.test").first()
+    approved: list[tuple[int, int]] = []
+    async with db.transaction():
+        for i in range(count):
+            ids = await seeding.seed_application(
+                int(programme["id"]),
+                int(ketua["id"]),
+                status="approved",
+                group_name=f"Kelompok Usaha Bersama {i + 1:04d}",
+                members=7,
+                training_centre=int(centre["id"]),
+                actor_name="Bench",
+            )
+            events = await history.events("application", ids["application_id"])
+            approved.append((ids["application_id"], int(events[-1]["id"])))
+    return approved
+
+
+async def issue_batch(approved: list[tuple[int, int]]) -> list[int]:
+    from tkm.core import db
+    from tkm.documents import services
+
+    async with db.transaction():
+        issued = await services.issue_collective_decree(approved, region="13.71")
+    return [issued["decree"], *issued["extracts"].values(), *issued["agreements"].values()]
+
+
+async def decree_pages(document_id: int) -> int:
+    from pypdf import PdfReader
+
+    from tkm.core.settings import get_settings
+    from tkm.documents.tables import Document
+
+    row = await Document.select(Document.file_path).where(Document.id == document_id).first()
+    return len(PdfReader(str(get_settings().data_dir / row["file_path"])).pages)
+
+
+def collective(
+    loop: asyncio.AbstractEventLoop, env: dict[str, str], count: int, logs: Path, celery: bool
+) -> dict[str, float]:
+    from tkm.documents import services
+
+    approved = loop.run_until_complete(seed_batch("TKM-2020", count))
+    start = time.perf_counter()
+    ids = loop.run_until_complete(issue_batch(approved))
+    issue_seconds = time.perf_counter() - start
+    if celery:
+        rendered = render_with_workers(loop, env, ids, 2, logs)
+        seconds = rendered["seconds"]
+    else:
+        start = time.perf_counter()
+        for document_id in ids:
+            loop.run_until_complete(services.render(document_id))
+        seconds = time.perf_counter() - start
+    return {
+        "groups": count,
+        "letters": len(ids),
+        "issue_seconds": issue_seconds,
+        "render_seconds": seconds,
+        "decree_pages": loop.run_until_complete(decree_pages(ids[0])),
+        "workers": 2 if celery else 0,
+    }
+
+
 # --- the report ----------------------------------------------------------------------------------------------------
 
 
 def write_report(
-    path: Path, count: int, single: dict[str, float], runs: dict[int, list[dict[str, float]]] | None
+    path: Path,
+    count: int,
+    single: dict[str, float],
+    runs: dict[int, list[dict[str, float]]] | None,
+    batch: dict[str, float] | None = None,
 ) -> str:
     import weasyprint
 
@@ -243,6 +339,14 @@ def write_report(
             f"| Celery, 1 worker process | {one['seconds']:.1f} s ({one['ms_per_letter']:.0f} ms per letter) | |",
             f"| Celery, 2 worker processes | {two['seconds']:.1f} s ({two['ms_per_letter']:.0f} ms per letter) | |",
             f"| speed-up 2 vs 1 | {speedup:.2f} | >= {SPEEDUP_GOAL} |",
+        ]
+    if batch:
+        where = "2 Celery worker processes" if batch["workers"] else "this process (no Celery)"
+        lines += [
+            f"| collective SK of {batch['groups']:.0f} groups: issue {batch['letters']:.0f} letters "
+            f"(SK, extracts, agreements) | {batch['issue_seconds']:.1f} s | |",
+            f"| collective SK of {batch['groups']:.0f} groups: render on {where} | "
+            f"{batch['render_seconds']:.1f} s (SK of {batch['decree_pages']:.0f} pages) | |",
         ]
     lines += [
         "",
@@ -274,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1, help="Celery runs per worker count; the fastest counts")
     parser.add_argument("--skip-celery", action="store_true")
+    parser.add_argument("--batch", type=int, default=0, help="groups of one collective decree (0: none)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
@@ -314,7 +419,12 @@ def main(argv: list[str] | None = None) -> int:
                 result = through_celery(loop, env, application_id, args.count, concurrency, data_dir, run)
                 runs[concurrency].append(result)
                 print(f"  {result['seconds']:.1f} s")
-    print(write_report(args.output, args.count, single, runs))
+    batch = None
+    if args.batch:
+        print(f"issuing and rendering a collective decree of {args.batch} groups ...", flush=True)
+        batch = collective(loop, env, args.batch, data_dir, not args.skip_celery)
+        print(f"  issue {batch['issue_seconds']:.1f} s, render {batch['render_seconds']:.1f} s")
+    print(write_report(args.output, args.count, single, runs, batch))
     return 0
 
 

@@ -124,9 +124,11 @@ def test_apply_review_approve(new_page, staff, worker, device):
     steps.check_accessibility(page)
     screenshot(page, "11-applicant-timeline")
 
-    # The approval decree (SK), made by the worker, downloads from the letters on the application page.
-    decree = steps.download(page, steps.wait_for_letter(page, "approval_decree"))
-    assert decree.suggested_filename.startswith("approval_decree-") and decree.suggested_filename.endswith(".pdf")
+    # Decided on the approvals page, the group's SK is its extract (petikan) of the collective decree; made by
+    # the worker, it downloads from the letters on the application page, beside the cooperation agreement.
+    decree = steps.download(page, steps.wait_for_letter(page, "decree_extract"))
+    assert decree.suggested_filename.startswith("decree_extract-") and decree.suggested_filename.endswith(".pdf")
+    steps.wait_for_letter(page, "cooperation_agreement")
     with open(decree.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
     steps.sign_agreement(page)

@@ -20,7 +20,18 @@ def test_letters_benchmark_runs_on_a_few_letters(tmp_path):
     output.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TKM_")}
     result = subprocess.run(
-        [sys.executable, "-m", "bench.letters", "--count", "3", "--skip-celery", "--output", str(output)],
+        [
+            sys.executable,
+            "-m",
+            "bench.letters",
+            "--count",
+            "3",
+            "--batch",
+            "3",
+            "--skip-celery",
+            "--output",
+            str(output),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -32,6 +43,7 @@ def test_letters_benchmark_runs_on_a_few_letters(tmp_path):
     assert "## Other\n\nkept" in text  # only its own section is rewritten
     assert "| ratio app / plain |" in text
     assert "app renderer, median per letter" in text
+    assert "collective SK of 3 groups: issue 7 letters" in text and "render on this process" in text
 
 
 def test_trail_export_benchmark_runs_on_a_few_groups(tmp_path):

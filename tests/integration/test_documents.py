@@ -74,9 +74,11 @@ def ready_pdf(api, document_id, headers):
 def test_approval_decree_shows_number_names_amounts_and_verifies(api, client, approved, cast):
     headers = approved.applicant["headers"]
     listed = letters.documents(api, approved.application_id, headers)
-    assert [d["kind"] for d in listed] == ["submission_receipt", "approval_decree"]
+    # the group's statement of commitment comes with the submission, the agreement with the decree
+    kinds = ["submission_receipt", "commitment_statement", "approval_decree", "cooperation_agreement"]
+    assert [d["kind"] for d in listed] == kinds
     assert set(listed[0]) >= {"id", "kind", "number", "status", "sha256", "issued_at", "verification_code"}
-    decree = listed[1]
+    decree = listed[2]
     assert decree["status"] == "pending" and decree["sha256"] is None
     assert re.fullmatch(r"\d{3}/SK/1371/[IVX]+/\d{4}", decree["number"]), decree["number"]
     assert client.get(f"/api/v1/documents/{decree['id']}/pdf", headers=headers).status_code == 409
@@ -184,7 +186,9 @@ def test_revision_request_and_rejection_carry_the_notes_and_reasons(api, cast, p
     grant.perform(api, "reject", cast.approver, {"reasons": "Anggaran melebihi kebutuhan usaha."})
 
     docs = letters.documents(api, grant.application_id, grant.applicant["headers"])
-    assert [d["kind"] for d in docs] == ["submission_receipt", "revision_request", "rejection_letter"]
+    kinds = ["submission_receipt", "commitment_statement", "revision_request", "rejection_letter"]
+    assert [d["kind"] for d in docs] == kinds
+    docs = [d for d in docs if d["kind"] != "commitment_statement"]
     revision = letters.pdf_text(ready_pdf(api, docs[1]["id"], grant.applicant["headers"]))
     assert "Permintaan Perbaikan Proposal" in revision and docs[1]["number"] in revision
     assert "Lengkapi foto lokasi usaha & <RAB> rinci." in revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
@@ -12,8 +13,16 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from tkm.applications import attachments, services
-from tkm.applications.schemas import ApplicationIn, ApplicationOut, ApplicationPageOut, ApplicationPatch, AttachmentOut
+from tkm.applications import approvals, attachments, services
+from tkm.applications.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPageOut,
+    ApplicationPatch,
+    ApprovalResultOut,
+    ApprovalsIn,
+    AttachmentOut,
+)
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
 from tkm.core.pagination import page_params
@@ -130,3 +139,19 @@ class AttachmentController(Controller):
             content_disposition_type="attachment",
             headers=attachments.VIEW_HEADERS,
         )
+
+
+class ApprovalController(Controller):
+    path = "/api/v1/approvals"
+    tags = ["applications"]
+    dependencies = {"user": Provide(provide_user)}
+
+    @post(
+        "/",
+        status_code=HTTP_200_OK,
+        guards=[roles(Role.approver)],
+        summary="Approve or reject several applications; the approved ones get one collective SK and an extract each",
+    )
+    async def decide(self, user: NamedDependency[CurrentUser], data: JSONBody[ApprovalsIn]) -> list[ApprovalResultOut]:
+        body = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        return out(list[ApprovalResultOut], await approvals.decide(user, body))

@@ -7,6 +7,7 @@ DOMAIN = Domain(
     routes=(
         "tkm.applications.api:ApplicationController",
         "tkm.applications.api:AttachmentController",
+        "tkm.applications.api:ApprovalController",
         "tkm.applications.html:ApplicationPages",
     ),
     nav=(

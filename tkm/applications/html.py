@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 
 from tkm import regions
-from tkm.applications import access, attachments, services
+from tkm.applications import access, approvals, attachments, services
 from tkm.applications.schemas import ApplicationIn, ApplicationPatch
 from tkm.auth.guards import provide_user, roles
 from tkm.auth.roles import CurrentUser, Role
@@ -522,6 +522,8 @@ class ApplicationPages(Controller):
         if action not in offered:
             flash(request, _("Choose what to do with the ticked applications."), kind="error")
             return Redirect(back, status_code=303)
+        if action in approvals.ACTIONS:
+            return await self._decide_collectively(request, user, back, offered[action], text, picked)
         lines: list[dict[str, str]] = []
         done = 0
         for application_id, version in picked:
@@ -545,6 +547,57 @@ class ApplicationPages(Controller):
                     status=str(ctx.workflow.states[ctx.to_state].label),
                 )
                 lines.append({"text": line, "href": f"/applications/{application_id}"})
+        summary = _("%(done)s of %(total)s applications done.", done=done, total=len(picked))
+        flash(request, summary, kind="ok" if done == len(picked) else "warn", items=lines)
+        return Redirect(back, status_code=303)
+
+    async def _decide_collectively(
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        back: str,
+        action: dict[str, str],
+        text: str,
+        picked: list[tuple[int, int | None]],
+    ) -> Redirect:
+        """Approve or reject the ticked applications as one decision: the approved ones share one collective SK."""
+        body: dict[str, Any] = {"applications": [i for i, _v in picked], "action": action["name"]}
+        if text:
+            body[approvals.ACTIONS[action["name"]]] = text
+        lines: list[dict[str, str]] = []
+        try:
+            results = await approvals.decide(user, body, dict(picked))
+        except Problem as problem:  # the call as a whole is refused (e.g. no reasons to reject): so is each one
+            reason = "; ".join(e.message for e in problem.errors) or problem.detail
+            results = []
+            for application_id, _version in picked:
+                line = _("#%(id)s refused: %(reason)s", id=application_id, reason=reason)
+                lines.append({"text": line, "href": f"/applications/{application_id}"})
+        decree: int | None = None
+        for item in results:
+            href = f"/applications/{item['id']}"
+            problem = item["problem"]
+            if problem is not None:
+                errors = problem.get("errors") or []
+                reason = "; ".join(e["message"] for e in errors) if problem["status"] == 422 else problem["detail"]
+                lines.append({"text": _("#%(id)s refused: %(reason)s", id=item["id"], reason=reason), "href": href})
+                continue
+            decree = item["documents"].get("collective_decree", decree)
+            line = _(
+                "#%(id)s: %(action)s, now %(status)s.",
+                id=item["id"],
+                action=action["label"],
+                status=state_labels().get(item["status"], item["status"]),
+            )
+            lines.append({"text": line, "href": href})
+        done = sum(1 for item in results if item["problem"] is None)
+        if decree is not None:
+            lines.append(
+                {
+                    "text": _("One collective decree for the approved applications, and an extract for each."),
+                    "href": f"/api/v1/documents/{decree}/pdf",
+                }
+            )
         summary = _("%(done)s of %(total)s applications done.", done=done, total=len(picked))
         flash(request, summary, kind="ok" if done == len(picked) else "warn", items=lines)
         return Redirect(back, status_code=303)

@@ -169,3 +169,26 @@ class ApplicationPageOut(Out):
     page: int
     per_page: int
     total: int
+
+
+class ApprovalsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """POST /api/v1/approvals: several applications decided at once (checked by the service, which names the
+    field at fault)."""
+
+    applications: Any = None
+    #: approve | reject
+    action: Any = None
+    notes: Any = None
+    reasons: Any = None
+
+
+class ApprovalResultOut(Out):
+    """One application's result: its status after the call, or the problem that refused it (and left it
+    as it was)."""
+
+    id: int
+    status: str | None
+    problem: dict[str, Any] | None
+    #: Letters issued for it: collective_decree, decree_extract, cooperation_agreement (approved) or
+    #: rejection_letter (rejected), by kind.
+    documents: dict[str, int]

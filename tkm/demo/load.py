@@ -443,6 +443,22 @@ class Demo:
             body = {"reasons": "Kelompok bubar setelah dua bulan; sisa bantuan yang belum disalurkan dikembalikan."}
         await services.act(application_id, action, actor, body, None)
 
+    async def approve_collectively(self, application_ids: list[int]) -> None:
+        """The approver decides a batch (the approvals page): one collective decree, an extract for each group."""
+        from tkm.applications import approvals
+
+        results = await approvals.decide(
+            self.approver,
+            {
+                "applications": application_ids,
+                "action": "approve",
+                "notes": "Disetujui sesuai rekomendasi verifikator.",
+            },
+        )
+        refused = [r for r in results if r["problem"] is not None]
+        if refused:
+            raise RuntimeError(f"demo: collective approval refused: {refused}")
+
     async def backdate_approval(self, application_id: int, months: int) -> dt.datetime:
         """The approval of ``months`` months ago, in Jakarta time (see the module docstring)."""
         moment = await time_travel.backdate_approval(application_id, months, day=min(today().day, 5))
@@ -581,7 +597,10 @@ async def build() -> dict[str, int]:
         app_id = await demo.application(leader, group_id, PEMULA, index)
         applications += 1
         for action in demo_path(target):
-            await demo.step(leader, app_id, action)
+            if action == "approve" and target == "approved":
+                await demo.approve_collectively([app_id])
+            else:
+                await demo.step(leader, app_id, action)
         if target in GRANTED:
             await demo.run_grant(leader, app_id, months, target, index)
         made.append((leader, group_id, target))

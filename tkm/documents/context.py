@@ -14,7 +14,7 @@ from tkm import regions
 from tkm.applications.tables import Application, Attachment, BudgetLine
 from tkm.core.errors import NotFound
 from tkm.core.i18n import _
-from tkm.documents import summary
+from tkm.documents import cycle, summary
 from tkm.documents.kinds import (
     ATTACHMENT_LABELS,
     COMPONENT_LABELS,
@@ -272,9 +272,15 @@ async def build(
             **await programme_part(int(data["programme_id"]), str(data.get("region") or "")),
             "checkpoint": _checkpoint(),
         }
+    if kind == "collective_decree":
+        return await cycle.collective_part(data)
     if application_id is None:
         raise ValueError(f"{kind} needs an application")
     part = await application_part(application_id)
+    if kind in cycle.APPLICATION_KINDS:
+        if kind in ("commitment_statement", "cooperation_agreement", "accountability_report"):
+            part["event"] = _event(part, subject_key)
+        return await cycle.build(kind, part, application_id, data)
     if kind in ("submission_receipt", "revision_request", "rejection_letter", "approval_decree", "termination_letter"):
         part["event"] = _event(part, subject_key)
     if kind == "termination_letter":
@@ -375,8 +381,8 @@ async def decree_of(application_id: int) -> dict[str, Any] | None:
         .order_by(Document.id, ascending=False)
         .first()
     )
-    if row is None:
-        return None
+    if row is None:  # approved with others: the collective decree its extract cites
+        return await cycle.collective_of(application_id)
     dated = ((_loads(row["context"]) or {}).get("document") or {}).get("dated_on")
     return {"number": row["number"], "on": dated or local_date(row["issued_at"])}
 

@@ -43,6 +43,32 @@ KINDS: dict[str, Kind] = {
             "Tanda Terima Setoran Sisa Dana Bantuan ke Kas Negara",
             N_("Receipt of a deposit to the state treasury"),
         ),
+        # The rest of the juknis cycle: the group's commitment at submission, the agreement at approval, the
+        # receipt and the payment request of each tranche, the accountability report at completion.
+        Kind(
+            "commitment_statement",
+            "SPK",
+            "Surat Pernyataan Kesanggupan",
+            N_("Statement of commitment"),
+        ),
+        Kind("cooperation_agreement", "PKS", "Perjanjian Kerja Sama", N_("Cooperation agreement")),
+        Kind("payment_receipt", "KWT", "Kuitansi", N_("Receipt of payment (kuitansi)")),
+        Kind("payment_request", "SPP", "Surat Permintaan Pembayaran", N_("Payment request (SPP)")),
+        Kind(
+            "accountability_report",
+            "LPJ",
+            "Laporan Pertanggungjawaban Penggunaan Bantuan",
+            N_("Accountability report (LPJ)"),
+        ),
+        # One SK for the groups an approver approves at once, and its extract (petikan) for each group.
+        Kind(
+            "collective_decree",
+            "SKK",
+            "Keputusan Penetapan Penerima Bantuan",
+            N_("Collective decree naming the recipients"),
+            per_application=False,
+        ),
+        Kind("decree_extract", "PTK", "Petikan Keputusan Penetapan Penerima Bantuan", N_("Extract of the decree")),
         Kind("programme_summary", "REKAP", "Rekapitulasi Program", N_("Programme summary"), per_application=False),
     )
 }
@@ -90,6 +116,9 @@ LEDGER_KIND_LABELS = {
     "return": "Setoran sisa dana ke kas negara",
     "report": "Laporan bulanan",
 }
+
+#: Products as printed (groups and reports name them as codes or free words); others print with spaces.
+PRODUCT_LABELS = {"masker": "Masker", "hand_sanitizer": "Hand sanitizer", "sabun": "Sabun"}
 
 #: When a tranche may be paid (the tranche conditions of the flows), as an SPM states it.
 CONDITION_LABELS = {

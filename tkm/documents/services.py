@@ -313,6 +313,74 @@ async def issue_handover_record(tranche: dict[str, Any], *, actor: CurrentUser |
     return document_id
 
 
+async def issue_tranche_letter(kind: str, tranche: dict[str, Any], *, actor: CurrentUser | None = None) -> int:
+    """A payment request (SPP) or receipt (kuitansi) for one tranche, in the caller's transaction.
+
+    One per tranche: a bank's refusal voids the payment order and handover record of that payment, not the
+    request and the group's receipt for the same amount, so a tranche requested again keeps its first ones.
+    """
+    return await issue(
+        kind,
+        application_id=int(tranche["application_id"]),
+        context_key=f"tranche:{tranche['id']}",
+        actor=actor,
+        data={"tranche": tranche},
+        tranche=int(tranche["id"]),
+    )
+
+
+async def issue_collective_decree(
+    approved: list[tuple[int, int]], *, actor: CurrentUser | None = None, region: str = ""
+) -> dict[str, Any]:
+    """One collective decree for the applications ``[(application_id, approval event id)]`` approved at once,
+    then for each its extract (petikan) citing the decree's number and date, and its cooperation agreement.
+
+    Runs in the caller's transaction (the one that approved them). Returns ``{"decree": id, "extracts":
+    {application_id: id}, "agreements": {application_id: id}}``.
+    """
+    from tkm.documents import cycle
+
+    if not db.in_transaction():
+        raise RuntimeError("documents.issue_collective_decree() must run inside db.transaction()")
+    ids = [application_id for application_id, _event in approved]
+    listed = await cycle.collective_rows(ids)
+    events = ",".join(str(event_id) for _app, event_id in approved)
+    decree_id = await issue(
+        "collective_decree",
+        region=region,
+        context_key=f"events:{hashlib.sha256(events.encode()).hexdigest()[:32]}",
+        actor=actor,
+        data={**listed, "region": region},
+    )
+    row = (
+        await Document.select(Document.number, Document.issued_at, Document.verification_code)
+        .where(Document.id == decree_id)
+        .first()
+    )
+    collective = {
+        "id": decree_id,
+        "number": row["number"],
+        "on": context.local_date(row["issued_at"]),
+        "verification_code": row["verification_code"],
+        "count": len(listed["rows"]),
+        "total": sum(r["total"] for r in listed["rows"]),
+    }
+    extracts: dict[int, int] = {}
+    agreements: dict[int, int] = {}
+    for (application_id, event_id), listed_row in zip(approved, listed["rows"], strict=True):
+        extracts[application_id] = await issue(
+            "decree_extract",
+            application_id=application_id,
+            context_key=f"decree:{decree_id}",
+            actor=actor,
+            data={"collective": collective, "row": listed_row},
+        )
+        agreements[application_id] = await issue(
+            "cooperation_agreement", application_id=application_id, context_key=f"event:{event_id}", actor=actor
+        )
+    return {"decree": decree_id, "extracts": extracts, "agreements": agreements}
+
+
 #: The letters that rest on one payment of a tranche: void when the bank refuses it.
 TRANCHE_LETTERS = ("payment_order", "handover_record")
 
