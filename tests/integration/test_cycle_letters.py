@@ -74,7 +74,7 @@ def test_approval_issues_the_agreement_and_no_money_moves_before_its_signed_copy
     tranches = world.get(f"/api/v1/applications/{app['id']}/tranches", world.finance).json()
     for t in tranches:
         assert rupiah(t["amount"]) in text
-    assert "Setelah laporan bulanan pertama diterima" in text, "conditions in words"
+    assert "Setelah laporan bulanan pertama kelompok diterima" in text, "conditions in words"
     assert "SANKSI" in text and "KEWAJIBAN PIHAK KEDUA" in text
 
     refused = world.act(app["id"], "sign_agreement", world.applicant)

@@ -34,6 +34,11 @@ TRANCHE_KINDS = ("payment_receipt", "payment_request")
 METERAI_ABOVE = 5_000_000
 
 
+
+def _sentence(text: str) -> str:
+    """A condition stated on its own (a table cell) starts with a capital; the SPM uses it inside a sentence."""
+    return text[:1].upper() + text[1:]
+
 def _component_rank(component: str) -> int:
     return COMPONENTS.index(component) if component in COMPONENTS else len(COMPONENTS)
 
@@ -86,7 +91,7 @@ async def tranche_plan(application_id: int) -> list[dict[str, Any]]:
             "label": component_label(r["component"]),
             "seq": int(r["seq"]),
             "amount": int(r["amount"]),
-            "condition_label": CONDITION_LABELS.get(r["condition"], "-"),
+            "condition_label": _sentence(CONDITION_LABELS.get(r["condition"], "-")),
             "status": r["status"],
         }
         for r in rows
@@ -238,7 +243,7 @@ async def build(kind: str, part: dict[str, Any], application_id: int, data: dict
         part["tranches"] = await tranche_plan(application_id)
     elif kind in TRANCHE_KINDS:
         tranche = _tranche(data, paid=False)
-        tranche["condition_label"] = CONDITION_LABELS.get(tranche["due_condition"], "-")
+        tranche["condition_label"] = _sentence(CONDITION_LABELS.get(tranche["due_condition"], "-"))
         tranche["meterai"] = tranche["amount"] > METERAI_ABOVE
         part["tranche"] = tranche
         part["cumulative"] = await _cumulative(application_id, tranche, part["budget"])

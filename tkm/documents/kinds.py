@@ -18,6 +18,8 @@ class Kind:
     label: str
     #: Made for one application (False: programme-level reports).
     per_application: bool = True
+    #: An official of the office signs it (False: the group alone signs, e.g. its statement of commitment).
+    signed_by_office: bool = True
 
 
 KINDS: dict[str, Kind] = {
@@ -50,6 +52,7 @@ KINDS: dict[str, Kind] = {
             "SPK",
             "Surat Pernyataan Kesanggupan",
             N_("Statement of commitment"),
+            signed_by_office=False,
         ),
         Kind("cooperation_agreement", "PKS", "Perjanjian Kerja Sama", N_("Cooperation agreement")),
         Kind("payment_receipt", "KWT", "Kuitansi", N_("Receipt of payment (kuitansi)")),

@@ -200,7 +200,7 @@ async def issue(
     region = region or ""
     office_row = await offices.office_for(region, office)
     # Refused before a number is taken: a letter nobody is set to sign is never issued.
-    signer = offices.signatory(office_row, kind)
+    signer = offices.signatory(office_row, kind) if KINDS[kind].signed_by_office else None
     part = await context.build(kind, application_id=application_id, subject_key=context_key, data=data)
 
     now = dt.datetime.now(dt.UTC)
