@@ -3,8 +3,7 @@ validator), and its text (pypdf) carries no raw code.
 
 Uses what ``make letters-preview`` uses (``tkm.documents.preview``): the demo loaded into this module's database,
 the first document of every kind rendered and signed as the worker does. A kind added to ``KINDS`` is tested here
-without a change; while the demo issues none of it, its tests report XFAIL naming it (never a silent skip): the
-demo should gain one.
+without a change, and fails until the demo issues one.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ def demo_letters(settings):
 
 def letter_of(demo_letters, kind: str):
     by_kind, missing = demo_letters
-    if kind in missing:
-        pytest.xfail(f"the demo issues no {kind} letter: add one to tkm/demo so that it is checked")
+    assert kind not in missing, f"the demo issues no {kind} letter: add one to tkm/demo so that it is checked"
     return by_kind[kind]
 
 
@@ -79,12 +77,9 @@ def test_no_raw_code_reaches_a_letter(demo_letters, kind):
     assert raw_codes(support.pdf_text(letter_of(demo_letters, kind).pdf)) == []
 
 
-def test_the_demo_issues_most_kinds(demo_letters):
+def test_the_demo_issues_every_kind(demo_letters):
     by_kind, missing = demo_letters
-    # The kinds of issue 12's first set are all in the demo; kinds added since may be missing (XFAIL above).
-    assert {"submission_receipt", "approval_decree", "payment_order", "handover_record", "funds_trail"} <= set(
-        by_kind
-    ), missing
+    assert set(by_kind) == set(KINDS) and not missing, missing
 
 
 def test_the_raw_code_check_sees_codes():

@@ -540,12 +540,43 @@ class Demo:
             period = f"{local.year:04d}-{local.month:02d}"
             final = target == "completed" and m == reports - 1
             await self.report(leader, application_id, period, m, index, final)
+            if target == "active" and index == 0 and m >= 1:
+                # The last wage tranche is held back (fewer paid working days were needed); the group asks to
+                # move part of it to promotion (a budget amendment, approved today).
+                if m == reports - 1:
+                    await self.amend_budget(leader, application_id)
+                continue
             await self.pay_due(application_id, min(today(), dt.date(local.year, local.month, 20)))
         if target == "completed":
             await self.return_leftover(leader, application_id, index)
         if target in ("completed", "suspended", "terminated"):
             ending = {"completed": "complete", "suspended": "suspend", "terminated": "terminate"}
             await self.step(leader, application_id, ending[target])
+
+    async def amend_budget(self, leader: CurrentUser, application_id: int) -> None:
+        """An active group moves part of its unpaid wage money to promotion (perubahan RAB): proposed by the
+        group, recommended by the reviewer, approved by the PPK, with its decree. Paid money stays."""
+        from tkm.amendments import services as amendments
+        from tkm.ledger import services as ledger
+
+        lines = [dict(line) for line in await amendments.current_lines(application_id)]
+        paid = {c: int(v["disbursed"]) for c, v in (await ledger.totals(application_id))["components"].items()}
+        wages = next(line for line in lines if line["component"] == "wages")
+        days = min(4, (wages["total"] - paid.get("wages", 0)) // wages["unit_cost"])
+        if days <= 0:
+            return
+        wages["quantity"] -= days
+        promotion = {"component": "marketing", "description": "Brosur dan kemasan promosi", "unit": "paket"}
+        lines.append({**promotion, "quantity": 1, "unit_cost": days * wages["unit_cost"]})
+        for line in lines:
+            line.pop("total", None)
+        reason = (
+            "Dua anggota sudah terampil sehingga hari kerja upahan berkurang; "
+            "brosur dan kemasan promosi perlu ditambah."
+        )
+        amendment = await amendments.propose(application_id, leader, {"budget": lines, "reason": reason})
+        amendment = await amendments.act(amendment["id"], "recommend", self.reviewer, {"notes": "Wajar."}, None)
+        await amendments.act(amendment["id"], "approve", self.approver, {"notes": "Disetujui."}, None)
 
     async def return_leftover(self, leader: CurrentUser, application_id: int, index: int) -> None:
         """A finished group deposits the grant money it did not spend back to the state treasury (NTPN)."""
