@@ -131,6 +131,15 @@ def _signatories(head: dict[str, str], ppk: dict[str, str], ppspm: dict[str, str
         "rejection_letter": ppk,
         "termination_letter": ppk,
         "handover_record": ppk,
+        # The PPK also makes the agreement, asks for each payment (SPP), validates the group's receipts and
+        # acknowledges its accountability report; decisions on several groups or on an amendment are his too.
+        "cooperation_agreement": ppk,
+        "payment_request": ppk,
+        "payment_receipt": ppk,
+        "accountability_report": ppk,
+        "amendment_decree": ppk,
+        "collective_decree": ppk,
+        "decree_extract": ppk,
         "payment_order": ppspm,
     }
 
@@ -478,6 +487,10 @@ class Demo:
                 await services.act(tranche["id"], "request", self.finance, {}, None)
             except Conflict:
                 continue  # its condition (accepted reports) is not met yet
+            for kind in ("payment_request", "payment_receipt"):  # made with the request, on the day of payment
+                await time_travel.redate_letters(
+                    application_id, kind, paid_on, tranche=int(tranche["id"]), also=("decree", "agreement")
+                )
             await services.act(tranche["id"], "authorize", self.finance2, {}, None)
             # The demo pays in the past: its payment order is dated on that day, not on the day the demo loads.
             await time_travel.redate_letters(application_id, "payment_order", paid_on, tranche=int(tranche["id"]))

@@ -34,10 +34,10 @@ TRANCHE_KINDS = ("payment_receipt", "payment_request")
 METERAI_ABOVE = 5_000_000
 
 
-
 def _sentence(text: str) -> str:
     """A condition stated on its own (a table cell) starts with a capital; the SPM uses it inside a sentence."""
     return text[:1].upper() + text[1:]
+
 
 def _component_rank(component: str) -> int:
     return COMPONENTS.index(component) if component in COMPONENTS else len(COMPONENTS)
@@ -71,7 +71,11 @@ async def letter_of(application_id: int, kind: str) -> dict[str, Any] | None:
     )
     if row is None:
         return None
-    return {"number": row["number"], "on": local_date(row["issued_at"])}
+    context = json.loads(row["context"]) if isinstance(row["context"], str) else (row["context"] or {})
+    return {
+        "number": row["number"],
+        "on": (context.get("document") or {}).get("dated_on") or local_date(row["issued_at"]),
+    }
 
 
 async def tranche_plan(application_id: int) -> list[dict[str, Any]]:
@@ -243,7 +247,7 @@ async def build(kind: str, part: dict[str, Any], application_id: int, data: dict
         part["tranches"] = await tranche_plan(application_id)
     elif kind in TRANCHE_KINDS:
         tranche = _tranche(data, paid=False)
-        tranche["condition_label"] = _sentence(CONDITION_LABELS.get(tranche["due_condition"], "-"))
+        tranche["condition_label"] = _sentence(tranche["due_condition"])  # already in words (context._tranche)
         tranche["meterai"] = tranche["amount"] > METERAI_ABOVE
         part["tranche"] = tranche
         part["cumulative"] = await _cumulative(application_id, tranche, part["budget"])

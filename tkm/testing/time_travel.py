@@ -39,16 +39,45 @@ async def backdate_approval(application_id: int, n_months_ago: int, day: int = 1
 
     moment = months_ago(n_months_ago, day)
     await Application.update({Application.approved_at: moment}).where(Application.id == application_id)
-    await redate_letters(application_id, "approval_decree", moment.astimezone(JAKARTA).date())
+    day = moment.astimezone(JAKARTA).date()
+    await redate_letters(application_id, "approval_decree", day)
+    # The agreement is made with the decree, and cites it (its number and date, as redated).
+    decree = await _letter(application_id, "approval_decree")
+    await redate_letters(application_id, "cooperation_agreement", day, cite={"decree": decree} if decree else None)
     return moment
 
 
+async def _letter(application_id: int, kind: str) -> dict[str, Any] | None:
+    """The number and date of the application's latest letter of ``kind``."""
+    import json
+
+    from tkm.documents.tables import Document
+
+    row = await (
+        Document.select(Document.number, Document.context)
+        .where(Document.application == application_id, Document.kind == kind)
+        .order_by(Document.id, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    context = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
+    return {"number": row["number"], "on": context["document"]["dated_on"]}
+
+
 async def redate_letters(
-    application_id: int, kind: str, day: dt.date, *, tranche: int | None = None, also: tuple[str, ...] = ()
+    application_id: int,
+    kind: str,
+    day: dt.date,
+    *,
+    tranche: int | None = None,
+    also: tuple[str, ...] = (),
+    cite: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Date the application's not yet rendered letters of ``kind`` on ``day``, as if issued then: the letter's
     date, the month and year of its number, and the dates in it that would otherwise come after it
-    (``also``: context keys with an ``on``, e.g. the decree's verification record).
+    (``also``: context keys with an ``on``, e.g. the decree's verification record), and what it cites of letters
+    redated before it (``cite``: context key → ``{"number", "on"}``).
 
     Only for data moved into the past (the demo, tests): a letter that is rendered keeps what it shows.
     """
@@ -80,6 +109,9 @@ async def redate_letters(
             part = context.get(key)
             if isinstance(part, dict) and part.get("on") and part["on"] > day.isoformat():
                 part["on"] = day.isoformat()
+        for key, cited in (cite or {}).items():
+            if isinstance(context.get(key), dict):
+                context[key].update(cited)
         await Document.update(
             {Document.context: json.dumps(context, ensure_ascii=False), Document.number: number}
         ).where(Document.id == row["id"])
