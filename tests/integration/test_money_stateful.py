@@ -166,13 +166,13 @@ async def _pg_snapshot() -> list[str]:
 
 async def _pg_restore(tables: list[str]) -> None:
     """Every table back to the snapshot in one transaction. Triggers are off for it (``replica``): the ledger and
-    the history refuse TRUNCATE, rightly, in the running system."""
+    the history refuse DELETE, rightly, in the running system."""
     from tkm.core import db
 
     async with db.transaction():
         await db.execute("SET LOCAL session_replication_role = replica")
-        await db.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
-        for name in tables:
+        for name in tables:  # DELETE, not TRUNCATE: on tables this small it is many times faster
+            await db.execute(f'DELETE FROM "{name}"')  # noqa: S608 - catalogue names
             await db.execute(f'INSERT INTO "{name}" SELECT * FROM snap."{name}"')  # noqa: S608 - catalogue names
 
 
@@ -454,7 +454,9 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
     class MoneyMachine(RuleBasedStateMachine):
         @initialize(plan=st.lists(budgets, min_size=len(REGIONS), max_size=len(REGIONS)))
         def fresh_programme(self, plan):
+            t0 = time.perf_counter()
             snapshot.restore()
+            timing["restore"] += time.perf_counter() - t0
             body = programme_body(
                 budget_ceiling=CEILING,
                 max_per_group=25_000_000,
@@ -467,7 +469,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             r = api.client.post("/api/v1/programmes", json=body, headers=users["admin"]["headers"])
             assert r.status_code == 201, r.text
             self.programme = r.json()
-            self.grants = api.call(seed, self.programme["id"], users["applicant"], users["reviewer"], plan)
+            self.grants = timed("seed", seed, self.programme["id"], users["applicant"], users["reviewer"], plan)
 
         # -- helpers --
 
