@@ -420,16 +420,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
     }
     snapshot = Snapshot(api, database.url, tmp_path_factory.mktemp("stateful"))
     seen: Counter[str] = Counter()
-    import time
-
-    timing: Counter[str] = Counter()
-
-    def timed(name, fn, *args):
-        t0 = time.perf_counter()
-        try:
-            return api.call(fn, *args)
-        finally:
-            timing[name] += time.perf_counter() - t0
 
     def attempt(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
         """Run a command; a refusal comes back as its Problem, with whether the database stayed as it was."""
@@ -441,9 +431,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             except Problem as problem:
                 return problem, await footprint() == before
 
-        t0 = time.perf_counter()
         outcome, unchanged = api.call(run)
-        timing["actions"] += time.perf_counter() - t0
         if isinstance(outcome, Problem):
             assert unchanged, f"a refused action wrote something: {outcome.status} {outcome.detail}"
         return outcome, unchanged
@@ -452,11 +440,17 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         return attempt(engine.run, kind, record_id, action, who[role], body or {})[0]
 
     class MoneyMachine(RuleBasedStateMachine):
+        """One programme per example (ceiling, quotas, five recommended applications) and its grants' money.
+
+        Budget amendments: their rule ``amend`` goes after ``report_again`` (an active grant's applicant asks, the
+        reviewer recommends, the approver approves through ``engine.run("amendment", ...)``); on approval the
+        model moves ``Grant.budget`` and the amounts of the unpaid ``Grant.tranches`` between components, and a
+        refused amendment (a programme cap, paid money, beyond the approved total) is a step like any refusal.
+        """
+
         @initialize(plan=st.lists(budgets, min_size=len(REGIONS), max_size=len(REGIONS)))
         def fresh_programme(self, plan):
-            t0 = time.perf_counter()
             snapshot.restore()
-            timing["restore"] += time.perf_counter() - t0
             body = programme_body(
                 budget_ceiling=CEILING,
                 max_per_group=25_000_000,
@@ -469,7 +463,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             r = api.client.post("/api/v1/programmes", json=body, headers=users["admin"]["headers"])
             assert r.status_code == 201, r.text
             self.programme = r.json()
-            self.grants = timed("seed", seed, self.programme["id"], users["applicant"], users["reviewer"], plan)
+            self.grants = api.call(seed, self.programme["id"], users["applicant"], users["reviewer"], plan)
 
         # -- helpers --
 
@@ -503,7 +497,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @precondition(lambda self: any(not g.approved for g in self.grants))
         @rule(data=st.data())
         def approve(self, data):
-            seen["rule approve"] += 1
             grant = data.draw(st.sampled_from([g for g in self.grants if not g.approved]), label="application")
             total = sum(grant.budget.values())
             outcome = act("application", grant.id, "approve", "approver", {"notes": "Disetujui."})
@@ -592,7 +585,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @rule(data=st.data(), officer=st.sampled_from(["finance", "finance", "finance2"]))
         def tranche_step(self, data, officer):
             """One action of the tranche flow on a tranche (often one it fits, sometimes not)."""
-            seen["rule tranche_step"] += 1
             grant, t = self.pick_tranche(data, "planned", "failed", "requested", "authorized")
             if t.status == "requested":
                 self.authorize(grant, t, "finance2" if officer == "finance" else "finance")
@@ -613,7 +605,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             self.pay_due(data)
 
         def pay_due(self, data):
-            seen["rule pay_a_due_tranche"] += 1
             due = [
                 (g, t)
                 for g in self.grants
@@ -631,7 +622,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         )
         @rule(data=st.data())
         def bank_refuses(self, data):
-            seen["rule bank_refuses"] += 1
             # Banks refuse now and then: a third of the time a payment order, a third a paid tranche, else a
             # tranche the bank has nothing of (a refusal).
             aim = data.draw(st.sampled_from(["authorized", "paid", "other"]), label="aim")
@@ -679,7 +669,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             self.file_report(data, outcome, final)
 
         def file_report(self, data, outcome, final, grant=None):
-            seen["rule report"] += 1
             grant = grant or self.pick_grant(data, "active", "terminated")
             if grant.next_period < 0:
                 return
@@ -770,7 +759,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @precondition(lambda self: self.approved())
         @rule(data=st.data(), over=st.integers(0, 5))
         def deposit(self, data, over):
-            seen["rule deposit"] += 1
             grant = self.pick_grant(data, "active", "suspended", "terminated", "completed")
             unspent = grant.unspent()
             amount = unspent + data.draw(st.integers(1, 1_000_000)) if over == 0 or not unspent else None
@@ -807,7 +795,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @precondition(lambda self: self.approved())
         @rule(data=st.data())
         def suspend(self, data):
-            seen["rule suspend"] += 1
             grant = self.pick_grant(data, "active", odds=1)
             outcome = act("application", grant.id, "suspend", "approver", {"reasons": "Laporan tidak sesuai."})
             if grant.status != "active":
@@ -825,7 +812,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @precondition(lambda self: self.approved())
         @rule(data=st.data())
         def terminate(self, data):
-            seen["rule terminate"] += 1
             grant = self.pick_grant(data, "active", "suspended", odds=1)
             outcome = act("application", grant.id, "terminate", "approver", {"reasons": "Usaha berhenti."})
             if grant.status not in ("active", "suspended"):
@@ -845,7 +831,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         @rule(data=st.data(), settle=st.sampled_from(["return", "waive", "nothing"]))
         def complete(self, data, settle):
             """Settle the unspent grant money (a return of all of it, or the approver's waiver), then complete."""
-            seen["rule complete"] += 1
             self.finish(self.pick_grant(data, "active"), settle)
 
         @precondition(lambda self: any(g.status == "active" for g in self.grants))
@@ -853,7 +838,6 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         def see_it_through(self, data, settle):
             """One active grant to its end, month by month: every due tranche paid, a report accepted (the last one
             final), until all is paid; then settled and completed. Random walks alone seldom get that far."""
-            seen["rule see_it_through"] += 1
             grant = data.draw(st.sampled_from([g for g in self.grants if g.status == "active"]), label="grant")
             while grant.next_period >= 0:
                 for t in sorted(grant.tranches.values(), key=lambda t: t.id):
@@ -910,7 +894,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             if not hasattr(self, "programme"):
                 return
             seen["steps"] += 1
-            facts = timed("facts", ledger_facts, self.programme["id"])
+            facts = api.call(ledger_facts, self.programme["id"])
             assert facts["unbalanced"] == [], facts["unbalanced"]
             assert facts["negative"] == [], facts["negative"]
             decrees = {int(d["id"]): d for d in facts["decrees"]}
@@ -959,15 +943,15 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
                 assert use.used <= use.quota, use
                 assert use.used == self.used(use.region), use
             assert sum(QUOTAS.values()) <= CEILING
-            assert timed("void", void_letters) == []
-            assert timed("verify", verify_all) == []
+            assert api.call(void_letters) == []
+            assert api.call(verify_all) == []
 
         def teardown(self):
             """At the end of each walk, the dashboard's figures (from the monthly activity) equal the ledger's."""
             if not hasattr(self, "programme"):
                 return
             money = api.call(ledger_programme, self.programme["id"])
-            figures = timed("dash", dashboard.dashboard, who["auditor"], self.programme["code"])["money"]
+            figures = api.call(dashboard.dashboard, who["auditor"], self.programme["code"])["money"]
             assert {k: figures[k] for k in ("disbursed", "spent", "released", "returned")} == {
                 k: money[k] for k in ("disbursed", "spent", "released", "returned")
             }
@@ -988,11 +972,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate],  # no shrinking: the printed steps of a failure are enough
     )
-    t0 = time.perf_counter()
-    try:
-        MoneyMachine.TestCase().runTest()
-    finally:
-        print("TIMING", dict(timing), time.perf_counter() - t0, dict(seen))
+    MoneyMachine.TestCase().runTest()
     # The walks must have gone everywhere money goes, or they prove little (a short local run need not: each
     # example draws which rules it uses, so a few examples leave some out).
     for what in (
