@@ -397,6 +397,7 @@ def fields(problem: Problem) -> list[str]:
     return [e.field for e in problem.errors]
 
 
+@pytest.mark.timeout(1800)  # 200 walks of 50 steps: several minutes per database, more on a loaded machine
 def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factory):
     from tkm.core import db
     from tkm.dashboard import services as dashboard
