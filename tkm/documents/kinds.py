@@ -80,6 +80,7 @@ LEDGER_KIND_LABELS = {
     "report_revenue": "Pendapatan penjualan (laporan)",
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
+    "return": "Setoran sisa dana ke kas negara",
 }
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
