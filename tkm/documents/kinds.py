@@ -74,13 +74,13 @@ LEDGER_KIND_LABELS = {
     "reinvest": "Investasi kembali",
     "reversal": "Koreksi (pembalikan)",
     "refund": "Pengembalian dana",
+    "return": "Setoran sisa dana ke kas negara",
     # The kinds of the funds trail's lines (tkm.ledger.accounts.trail_line).
     "payment": "Penyaluran ke kelompok",
     "report_expense": "Belanja (laporan)",
     "report_revenue": "Pendapatan penjualan (laporan)",
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
-    "return": "Setoran sisa dana ke kas negara",
 }
 
 #: Expense categories of monthly reports as printed (funds-trail lines of spending carry them).
