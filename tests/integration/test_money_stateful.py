@@ -38,8 +38,11 @@ and the tranches' amounts move with it, and the invariants above already cover w
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import itertools
 import os
+import secrets
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -352,12 +355,35 @@ async def seed(programme_id: int, applicant: dict, reviewer: dict, budgets: list
             await seeding.insert_budget_lines(
                 app_id, [(c, f"Belanja {c}", 1, "paket", amount) for c, amount in budget.items()]
             )
-            await seeding.insert_attachments(app_id, applicant["id"], ("proposal", "agreement", "receipt"))
+            await attach(app_id, applicant["id"], ("proposal", "agreement", "receipt"))
             await seeding.add_history(
                 app_id, 1, "recommend", "in_review", "recommended", actor=reviewer["id"], actor_role="reviewer"
             )
             grants.append(Grant(app_id, region, budget))
     return grants
+
+
+async def attach(application_id: int, uploaded_by: int, kinds: tuple[str, ...]) -> None:
+    """Attachments with their files in the store, as an upload leaves them (``tkm verify`` may check the files
+    against their hashes); written directly because a recommended application takes no uploads."""
+    from tkm.applications.attachments import storage_dir
+    from tkm.applications.tables import Attachment
+    from tkm.testing.samples import PDF_BYTES
+
+    for kind in kinds:
+        key = secrets.token_hex(20) + ".pdf"
+        (storage_dir() / key).write_bytes(PDF_BYTES)
+        await Attachment(
+            application=application_id,
+            kind=kind,
+            filename=f"{kind}.pdf",
+            content_type="application/pdf",
+            size=len(PDF_BYTES),
+            sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+            storage_key=key,
+            uploaded_by=uploaded_by,
+            uploaded_at=dt.datetime.now(dt.UTC),
+        ).save()
 
 
 budgets = st.fixed_dictionaries(
