@@ -210,3 +210,57 @@ def test_second_run_changes_nothing(first_run: Any, env: dict[str, str], api: An
     assert "Demo data is already loaded; nothing to do." in again.stdout
     assert _counts(api) == before
     assert before["applications"] == 16 and before["chain:ledger"] > 0
+
+
+def test_the_money_tells_a_true_story(first_run: Any, api: Any, logins: dict[str, str]) -> None:
+    """No negative figure anywhere; groups spend grant money by component and reinvest sales; the finished groups
+    (completed and terminated) returned their leftover with an NTPN and end at zero unspent; the dashboard's
+    released and returned equal the ledger's sums."""
+    token = api.login("auditor@tkm.test", logins["auditor@tkm.test"])
+    headers = {"Authorization": f"Bearer {token}"}
+    dashboard = api.client.get("/api/v1/dashboard", headers=headers).json()
+    money = dashboard["money"]
+    assert all(v >= 0 for v in money.values()) and dashboard["reinvested"] > 0, money
+    ledger = {
+        r["name"]: int(r["total"])
+        for r in _rows(
+            api,
+            "SELECT CASE WHEN t.kind = 'release' AND a.name = 'committed' THEN 'released' ELSE a.name END AS name, "
+            "CAST(SUM(e.amount) AS BIGINT) AS total FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account "
+            "JOIN ledger_transactions t ON t.id = e.txn GROUP BY 1",
+        )
+    }
+    assert money["released"] == -ledger["released"] > 0
+    assert money["returned"] == ledger["returned"] > 0
+    assert money["disbursed"] == ledger["disbursed"] and money["spent"] == ledger["grant_spent"]
+    assert money["unspent"] == ledger["grant_cash"]
+    for row in dashboard["by_region"]:
+        assert all(v >= 0 for v in row.values() if isinstance(v, int)), row
+
+    def no_negative(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                no_negative(v, f"{where}.{k}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            assert value >= 0, where
+
+    finished = 0
+    for app in _rows(api, "SELECT id, status FROM applications WHERE approved_at IS NOT NULL ORDER BY id"):
+        trail = api.client.get(f"/api/v1/applications/{app['id']}/funds-trail", headers=headers).json()
+        totals = trail["totals"]
+        no_negative(totals, f"application {app['id']}")
+        assert all(e["balance_after"] >= 0 for e in trail["entries"]), app
+        if totals["disbursed"]:
+            assert totals["grant_spent"] > 0 and totals["reinvested"] > 0, app  # grant money and sales both spent
+            assert sum(1 for f in totals["by_component"].values() if f["grant_spent"]) >= 2, app
+        if app["status"] in ("completed", "terminated"):
+            finished += 1
+            assert totals["unspent"] == 0 and trail["entries"][-1]["balance_after"] == 0, (app, totals)
+            assert totals["returned"] > 0 and trail["entries"][-1]["kind"] == "return", app
+            returns = _rows(api, "SELECT ntpn, amount FROM fund_returns WHERE application = {}", app["id"])
+            assert [len(r["ntpn"]) for r in returns] == [16] and returns[0]["amount"] == totals["returned"]
+            kinds = {r["kind"] for r in _rows(api, "SELECT kind FROM documents WHERE application = {}", app["id"])}
+            assert "return_receipt" in kinds, app
+        if app["status"] == "terminated":
+            assert totals["released"] > 0 and "termination_letter" in kinds, totals  # unpaid wages went back
+    assert finished == 3

@@ -137,3 +137,21 @@ def test_returning_everything_completes_with_zero_unspent(world):
     )
     t = totals(world, app["id"])
     assert app["status"] == "completed" and t["unspent"] == 0 and t["returned"] + t["grant_spent"] == t["disbursed"]
+
+
+def test_a_terminated_grant_returns_its_unspent_money(world):
+    """Termination ends the grant early, but the group still deposits what it did not spend: the proof of deposit
+    can be added and the return recorded after termination, down to zero unspent."""
+    app = funded(world, "Kelompok Bubar")
+    r = world.act(app["id"], "terminate", world.approver, {"reasons": "Kelompok bubar."})
+    assert r.status_code == 200 and r.json()["status"] == "terminated", r.text
+    unspent = totals(world, app["id"])["unspent"]
+    assert unspent > 0
+    r = world.post(f"/api/v1/applications/{app['id']}/returns", world.finance, body(world, app["id"], amount=unspent))
+    assert r.status_code == 201, r.text
+    after = totals(world, app["id"])
+    assert after["unspent"] == 0 and after["returned"] == unspent and after["released"] > 0
+    docs = world.get(f"/api/v1/applications/{app['id']}/documents", world.finance).json()
+    assert [d["id"] for d in docs if d["kind"] == "return_receipt"] == [r.json()["document_id"]]
+    # Only the proof of deposit may still be added to a terminated grant, not e.g. a new agreement.
+    assert world.upload(app["id"], "agreement").status_code == 409

@@ -278,3 +278,19 @@ def test_summarise_shows_released_money_beside_what_stays_approved():
     )
     assert totals["approved"] == 4 and totals["disbursed"] == 4 and totals["released"] == 6
     assert totals["approved"] + totals["released"] == 10
+
+
+def test_every_kind_of_trail_line_has_words_in_the_letters():
+    """The funds-trail PDF names every kind of line in Indonesian, returns to the treasury too (no raw codes)."""
+    from tkm.documents.kinds import LEDGER_KIND_LABELS
+    from tkm.web.labels import LABELS
+
+    kinds = {
+        line.kind
+        for txn_kind in Kind
+        for name in ("committed", "disbursed", "grant_spent", "returned", "revenue", "reinvestment")
+        if (line := trail_line(txn_kind, name, -5, reversed_kind=Kind.payment)) is not None
+    }
+    assert "return" in kinds
+    missing = (kinds | set(LABELS["entry"])) - set(LEDGER_KIND_LABELS)
+    assert not missing, missing

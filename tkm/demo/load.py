@@ -547,10 +547,16 @@ class Demo:
         await self.step(leader, application_id, "sign_agreement")
         start = approved.date()
         await self.pay_due(application_id, min(today(), start + dt.timedelta(days=7)))
-        reports = months + 1 if target != "suspended" else 1
-        for m in range(reports):
+        # A suspended group stopped after its first month; a terminated one broke up before its last wages were
+        # paid (they go back to the programme), so it reports until the month before.
+        reports = {"suspended": 1, "terminated": max(months - 1, 1)}.get(target, months + 1)
+
+        def period_of(m: int) -> tuple[str, dt.datetime]:
             local = approved.replace(day=1) + dt.timedelta(days=32 * m)
-            period = f"{local.year:04d}-{local.month:02d}"
+            return f"{local.year:04d}-{local.month:02d}", local
+
+        for m in range(reports):
+            period, local = period_of(m)
             final = target == "completed" and m == reports - 1
             await self.report(leader, application_id, period, m, index, final)
             if target == "active" and index == 0 and m >= 1:
@@ -565,6 +571,11 @@ class Demo:
         if target in ("completed", "suspended", "terminated"):
             ending = {"completed": "complete", "suspended": "suspend", "terminated": "terminate"}
             await self.step(leader, application_id, ending[target])
+        if target == "terminated":
+            # A terminated grant still closes like any other: the group accounts for the money it was paid in a
+            # final report, and deposits what it did not spend back to the state treasury (with the NTPN).
+            await self.report(leader, application_id, period_of(reports)[0], reports, index, True)
+            await self.return_leftover(leader, application_id, index)
 
     async def amend_budget(self, leader: CurrentUser, application_id: int) -> None:
         """An active group moves part of its unpaid wage money to promotion (perubahan RAB): proposed by the
@@ -592,7 +603,8 @@ class Demo:
         await amendments.act(amendment["id"], "approve", self.approver, {"notes": "Disetujui."}, None)
 
     async def return_leftover(self, leader: CurrentUser, application_id: int, index: int) -> None:
-        """A finished group deposits the grant money it did not spend back to the state treasury (NTPN)."""
+        """A finished (completed or terminated) group deposits the grant money it did not spend back to the state
+        treasury, proved by the NTPN."""
         from tkm.applications import attachments
         from tkm.ledger import returns
         from tkm.ledger import services as ledger

@@ -109,6 +109,7 @@ LEDGER_KIND_LABELS = {
     "reinvest": "Investasi kembali",
     "reversal": "Koreksi (pembalikan)",
     "refund": "Pengembalian dana",
+    "return": "Setoran sisa dana ke kas negara",
     # The kinds of the funds trail's lines (tkm.ledger.accounts.trail_line).
     "payment": "Penyaluran ke kelompok",
     "report_expense": "Belanja (laporan)",

@@ -765,7 +765,10 @@ async def programme_committed(programme_id: int) -> int:
 
 
 async def programme_totals(programme_id: int) -> dict[str, int]:
-    """Money of a programme: funded, committed, available, disbursed, spent, revenue, reinvested, released."""
+    """Money of a programme: funded (the ceiling), committed (approved and not released: paid or not), available,
+    outstanding (approved and not yet paid), disbursed, spent (grant money), revenue, reinvested, released and
+    returned. Always: available + outstanding + disbursed = funded, and released + outstanding + disbursed = the
+    approved decrees' total."""
     rows = await db.fetch(
         f"SELECT a.name, {_sum('e.amount')} AS balance FROM ledger_entries e "  # noqa: S608
         "JOIN ledger_accounts a ON a.id = e.account JOIN ledger_transactions t ON t.id = e.txn "
@@ -777,6 +780,7 @@ async def programme_totals(programme_id: int) -> dict[str, int]:
         "funded": -balances.get("appropriation", 0),
         "committed": -balances.get("appropriation", 0) - balances.get("available", 0),
         "available": balances.get("available", 0),
+        "outstanding": balances.get("committed", 0),
         "disbursed": balances.get("disbursed", 0),
         "spent": balances.get("grant_spent", 0),
         "revenue": -balances.get("revenue", 0),
