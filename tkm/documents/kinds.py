@@ -117,7 +117,6 @@ LEDGER_KIND_LABELS = {
     "report_reinvestment": "Investasi kembali (laporan)",
     "release": "Pelepasan sisa komitmen",
     "amendment": "Perubahan RAB",
-    "return": "Setoran sisa dana ke kas negara",
     "report": "Laporan bulanan",
 }
 
