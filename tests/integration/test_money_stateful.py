@@ -30,9 +30,10 @@ Each example starts from the same snapshot of the database (users only), restore
 on PostgreSQL a TRUNCATE with triggers off and the snapshot's rows put back), so the chains ``tkm verify`` walks
 stay one example long and a step costs the same in the 200th example as in the first.
 
-Budget amendments (perubahan RAB) join as a rule ``amend`` of :class:`MoneyMachine`, beside ``report``: an
-active grant moves approved money between components of its unpaid tranches; the model's ``Grant.approved``
-and the tranches' amounts move with it, and the invariants above already cover what it must keep.
+Budget amendments (perubahan RAB) are the rule ``amend``: an active grant moves approved money between components
+(or gives some back) within its unpaid tranches, through the amendment flow (propose, recommend, approve); the
+model's ``Grant.budget`` moves with it, the re-planned tranches must add up to it per component with paid ones
+untouched, and the invariants above check the commitments the amendment's posting moved.
 
 ``TKM_TEST_STATEFUL_EXAMPLES`` lowers the number of examples (200 by default, 50 steps each) for a local run.
 """
@@ -213,6 +214,7 @@ FOOTPRINT_TABLES = (
     "report_expenses",
     "outbox",
     "tranches",
+    "amendments",
 )
 
 
@@ -439,6 +441,7 @@ def fields(problem: Problem) -> list[str]:
 
 @pytest.mark.timeout(1800)  # 200 walks of 50 steps: several minutes per database, more on a loaded machine
 def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factory):
+    from tkm.amendments import services as amendments
     from tkm.core import db
     from tkm.dashboard import services as dashboard
     from tkm.disbursement.tables import Tranche as TrancheRow
@@ -488,10 +491,10 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
     class MoneyMachine(RuleBasedStateMachine):
         """One programme per example (ceiling, quotas, five recommended applications) and its grants' money.
 
-        Budget amendments: their rule ``amend`` goes after ``report_again`` (an active grant's applicant asks, the
-        reviewer recommends, the approver approves through ``engine.run("amendment", ...)``); on approval the
-        model moves ``Grant.budget`` and the amounts of the unpaid ``Grant.tranches`` between components, and a
-        refused amendment (a programme cap, paid money, beyond the approved total) is a step like any refusal.
+        Budget amendments (``amend``): an active grant's applicant asks, the reviewer recommends, the approver
+        approves through ``engine.run("amendment", ...)``; on approval the model moves ``Grant.budget`` and reads
+        the re-planned tranches back, and a refused amendment (a programme cap, paid money, beyond the approved
+        total, a payment on its way) is a step like any refusal.
         """
 
         @initialize(plan=st.lists(budgets, min_size=len(REGIONS), max_size=len(REGIONS)))
@@ -562,6 +565,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             assert not isinstance(outcome, Problem), outcome.detail
             grant.status = "approved"
             api.call(backdate_approval, grant.id, 12)  # a year of reports can be filed
+            api.call(attach, grant.id, users["applicant"]["id"], ("agreement",))  # the signed copy, after it is made
             outcome = act("application", grant.id, "sign_agreement", "applicant")
             assert not isinstance(outcome, Problem), outcome.detail
             grant.status = "active"
@@ -714,6 +718,102 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
         def report_again(self, data, outcome, final):
             """Reports again (rules are drawn evenly): grants need a few months of them to be paid in full."""
             self.file_report(data, outcome, final)
+
+        # -- budget amendments --
+
+        @precondition(lambda self: any(g.status == "active" for g in self.grants))
+        @rule(data=st.data(), outcome=st.sampled_from(["ok"] * 4 + ["below_paid", "above_total", "over_cap"]))
+        def amend(self, data, outcome):
+            grant = self.pick_grant(data, "active")
+            new = dict(grant.budget)
+            room = {c: new.get(c, 0) - grant.disbursed[c] for c in COMPONENTS}  # unpaid, may be re-planned
+            if outcome == "ok":
+                movable = [c for c in COMPONENTS if room[c] >= 100_000]
+                if not movable:
+                    return
+                source = data.draw(st.sampled_from(movable), label="from")
+                amount = data.draw(st.integers(1, room[source] // 100_000), label="amount") * 100_000
+                new[source] -= amount
+                targets = [c for c in COMPONENTS if c != source and new.get(c, 0) + amount <= CAPS[c]]
+                target = data.draw(st.sampled_from([None, *targets]), label="to")  # None: given back
+                if target:
+                    new[target] = new.get(target, 0) + amount
+            elif outcome == "below_paid":
+                paid = [c for c in COMPONENTS if grant.disbursed[c] >= 100_000]
+                if not paid:
+                    return
+                c = data.draw(st.sampled_from(paid), label="below")
+                new[c] = grant.disbursed[c] - 100_000
+            elif outcome == "above_total":
+                new["capital"] = new.get("capital", 0) + 100_000
+            else:
+                c = data.draw(st.sampled_from([c for c in COMPONENTS if c != "wages"]), label="over cap")
+                new[c] = CAPS[c] + 100_000
+            new = {c: v for c, v in new.items() if v}
+            lines = [
+                # Wages as working days at a daily wage under the programme's cap; the rest as one package each.
+                (
+                    {
+                        "component": c,
+                        "description": "Upah",
+                        "quantity": v // 100_000,
+                        "unit": "hari",
+                        "unit_cost": 100_000,
+                    }
+                    if c == "wages"
+                    else {"component": c, "description": f"Belanja {c}", "quantity": 1, "unit": "paket", "unit_cost": v}
+                )
+                for c, v in new.items()
+            ]
+            body = {"budget": lines, "reason": "Harga bahan berubah."}
+            outcome_, _unchanged = attempt(amendments.propose, grant.id, who["applicant"], body)
+            if grant.status != "active":
+                assert refused(outcome_).status == 409, outcome_.detail
+                seen["refused: amendment of a grant not active"] += 1
+                return
+            if outcome != "ok":
+                problem = refused(outcome_)
+                assert problem.status == 422 and any(f.startswith("budget") for f in fields(problem)), problem.detail
+                seen["refused: amendment"] += 1
+                return
+            if new == {c: v for c, v in grant.budget.items() if v}:
+                assert refused(outcome_).status == 422  # nothing would change
+                return
+            assert not isinstance(outcome_, Problem), outcome_.detail
+            amendment_id = outcome_["id"]
+            assert not isinstance(act("amendment", amendment_id, "recommend", "reviewer", {"notes": "Wajar."}), Problem)
+            approved = act("amendment", amendment_id, "approve", "approver", {"notes": "Disetujui."})
+            moving = any(t.status in ("requested", "authorized") for t in grant.tranches.values())
+            if isinstance(approved, Problem):
+                # A payment on its way, or a refused payment the new plan would leave nothing to pay for.
+                assert approved.status == 409, approved.detail
+                assert moving or any(t.status == "failed" for t in grant.tranches.values()), approved.detail
+                rejected = act("amendment", amendment_id, "reject", "approver", {"reasons": "Menunggu pembayaran."})
+                assert not isinstance(rejected, Problem), rejected.detail
+                seen["refused: amendment while paying"] += 1
+                return
+            assert not moving, "an amendment was approved while a payment was on its way"
+            before = dict(grant.tranches)
+            grant.budget = new
+            rows = api.call(TrancheRow.select().where(TrancheRow.application == grant.id).run)
+            grant.tranches = {}
+            for r in rows:
+                old = before.get(int(r["id"]))
+                t = Tranche(int(r["id"]), r["component"], int(r["seq"]), int(r["amount"]), r["condition"])
+                if old is not None:
+                    assert r["status"] == old.status, (r, old)
+                    t.status, t.requested_by, t.fails = old.status, old.requested_by, old.fails
+                    if old.status == "paid":
+                        assert t.amount == old.amount, "paid money was re-planned"
+                else:
+                    assert r["status"] == "planned", r
+                grant.tranches[t.id] = t
+            assert all(i in grant.tranches for i, t in before.items() if t.status == "paid")
+            for c in COMPONENTS:
+                planned = sum(t.amount for t in grant.tranches.values() if t.component == c and t.status != "failed")
+                failed = sum(t.amount for t in grant.tranches.values() if t.component == c and t.status == "failed")
+                assert planned + failed == new.get(c, 0), (c, planned, failed, new)
+            seen["amended"] += 1
 
         def file_report(self, data, outcome, final, grant=None):
             grant = grant or self.pick_grant(data, "active", "terminated")
@@ -1044,6 +1144,8 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             "suspended",
             "terminated",
             "completed",
+            "amended",
+            "refused: amendment",
         )
     ):
         assert seen[what], f"no {what!r} in {dict(seen)}"
