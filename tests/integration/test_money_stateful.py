@@ -63,6 +63,13 @@ from tkm.testing.builders import programme_body
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def database(sqlite_database):
+    """SQLite here; test_money_stateful_postgres.py walks the same machine on PostgreSQL, in a module of its own so
+    that CI's two workers (``--dist loadfile``) run the two databases' walks side by side."""
+    return sqlite_database
+
 EXAMPLES = int(os.environ.get("TKM_TEST_STATEFUL_EXAMPLES", "200"))
 STEPS = 50
 CEILING = 45_000_000
