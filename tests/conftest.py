@@ -213,11 +213,18 @@ def artifacts_dir(request: pytest.FixtureRequest) -> Path:
     return path
 
 
+#: The longest modules, started first: with ``--dist loadfile`` each worker takes whole modules in collection
+#: order, so the rest of the suite fills in around them instead of waiting behind them at the end.
+LONGEST_FIRST = ("test_money_stateful.py", "test_money_stateful_postgres.py", "test_schemathesis.py", "test_tamper.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec and callspec.params.get("database") == "postgres":
             item.add_marker(pytest.mark.postgres)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

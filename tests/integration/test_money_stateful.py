@@ -576,7 +576,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             outcome = act("application", grant.id, "sign_agreement", "applicant")
             assert not isinstance(outcome, Problem), outcome.detail
             grant.status = "active"
-            rows = api.call(TrancheRow.select().where(TrancheRow.application == grant.id).run)
+            rows = api.call(TrancheRow.select().where(TrancheRow.application == grant.id).order_by(TrancheRow.id).run)
             grant.tranches = {
                 int(r["id"]): Tranche(int(r["id"]), r["component"], int(r["seq"]), int(r["amount"]), r["condition"])
                 for r in rows
@@ -802,7 +802,7 @@ def test_the_money_model_holds_on_random_walks(people, database, tmp_path_factor
             assert not moving, "an amendment was approved while a payment was on its way"
             before = dict(grant.tranches)
             grant.budget = new
-            rows = api.call(TrancheRow.select().where(TrancheRow.application == grant.id).run)
+            rows = api.call(TrancheRow.select().where(TrancheRow.application == grant.id).order_by(TrancheRow.id).run)
             grant.tranches = {}
             for r in rows:
                 old = before.get(int(r["id"]))

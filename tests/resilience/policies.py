@@ -203,6 +203,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/reports/{report_id:int}/actions/{action:str}"): record("reviewer"),
     # Budget amendments: the group proposes, the reviewer recommends, the approver decides (the matrix's
     # amendment is recommended already, so `recommend` is refused by its state once the door is passed).
+    # Several applications decided at once (the collective SK): the approver alone.
+    ("POST", "/api/v1/approvals"): only("approver"),
     ("POST", "/api/v1/applications/{application_id:int}/amendments"): record(
         "applicant", body={"budget": [], "reason": "Harga naik"}
     ),

@@ -169,7 +169,8 @@ def test_a_checkpoint_is_signed_and_printed_on_the_funds_trail(world, paid, env)
     latest = checkpoints.latest()
     assert latest is not None and len(latest["hash"]) == 64
     url = f"/api/v1/applications/{paid['app']['id']}/funds-trail"
-    issued = world.client.get(url, params={"format": "pdf"}, headers=world.auditor_headers, follow_redirects=False)
+    # Finance issues the numbered letter (auditors read it: they may not issue letters).
+    issued = world.client.get(url, params={"format": "pdf"}, headers=world.finance["headers"], follow_redirects=False)
     assert issued.status_code == 202, issued.text
     world.api.call(documents.render, issued.json()["id"])
     from tests.support.letters import pdf_text
