@@ -239,25 +239,19 @@ def trusted_certificates(settings: Settings, code: str) -> list[x509.Certificate
 # --- the development certificate ------------------------------------------------------------------------------
 
 
-def _make_dev_p12(office: SigningOffice, password: bytes) -> bytes:
+def self_signed_p12(
+    subject: x509.Name, friendly_name: str, password: bytes, not_before: dt.datetime, not_after: dt.datetime
+) -> bytes:
+    """A new key and a self-signed signing certificate for ``subject``, as PKCS#12 (development and tests)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, office.name[:64] or office.code),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, (office.name or office.code)[:64]),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_UNIT),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=DEV_VALIDITY_DAYS))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -277,7 +271,22 @@ def _make_dev_p12(office: SigningOffice, password: bytes) -> bytes:
         .sign(key, hashes.SHA256())
     )
     return pkcs12.serialize_key_and_certificates(
-        f"TKM {office.code}".encode(), key, cert, None, serialization.BestAvailableEncryption(password)
+        friendly_name.encode(), key, cert, None, serialization.BestAvailableEncryption(password)
+    )
+
+
+def _make_dev_p12(office: SigningOffice, password: bytes) -> bytes:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, office.name[:64] or office.code),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, (office.name or office.code)[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_UNIT),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    return self_signed_p12(
+        name, f"TKM {office.code}", password, now - dt.timedelta(minutes=5), now + dt.timedelta(days=DEV_VALIDITY_DAYS)
     )
 
 

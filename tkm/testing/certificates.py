@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 
@@ -19,8 +16,9 @@ def make_p12(
     not_after: dt.datetime | None = None,
 ) -> bytes:
     """A self-signed certificate and its key as PKCS#12 (valid from a day ago for a year unless told)."""
+    from tkm.documents.signing import self_signed_p12
+
     now = dt.datetime.now(dt.UTC)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
@@ -28,33 +26,12 @@ def make_p12(
             x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
         ]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - dt.timedelta(days=1))
-        .not_valid_after(not_after or now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return pkcs12.serialize_key_and_certificates(
-        common_name.encode(), key, cert, None, serialization.BestAvailableEncryption(password.encode())
+    return self_signed_p12(
+        name,
+        common_name,
+        password.encode(),
+        not_before or now - dt.timedelta(days=1),
+        not_after or now + dt.timedelta(days=365),
     )
 
 
