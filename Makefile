@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Two processes on two cores; each test module keeps its own database, so modules run independently.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Two processes on two cores; each test module keeps its own database, so modules run independently. Modules are
+# handed out in collection order (tests/conftest.py puts the longest first), not by their number of tests.
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: messages run test lint format migrate demo clean syscheck screenshots letters-preview bench-letters bench-dashboard bench-trail-export
 
