@@ -24,7 +24,6 @@ from tkm.documents.kinds import (
     MEMBER_ROLE_LABELS,
     words_for,
 )
-from tkm.documents.tables import Document
 from tkm.groups.tables import Group, Member
 from tkm.programmes.schemas import COMPONENTS
 from tkm.programmes.services import JAKARTA
@@ -375,16 +374,9 @@ async def _money_at_termination(application_id: int, budget: list[dict[str, Any]
 async def decree_of(application_id: int) -> dict[str, Any] | None:
     """The approval decree payments and handovers rest on: its number and its own date (the decision's), once
     issued."""
-    row = await (
-        Document.select(Document.number, Document.issued_at, Document.context)
-        .where(Document.application == application_id, Document.kind == "approval_decree")
-        .order_by(Document.id, ascending=False)
-        .first()
-    )
-    if row is None:  # approved with others: the collective decree its extract cites
-        return await cycle.collective_of(application_id)
-    dated = ((_loads(row["context"]) or {}).get("document") or {}).get("dated_on")
-    return {"number": row["number"], "on": dated or local_date(row["issued_at"])}
+    own = await cycle.letter_of(application_id, "approval_decree")
+    # Approved with others: the collective decree its extract cites.
+    return own if own is not None else await cycle.collective_of(application_id)
 
 
 #: The history actions that close the verification (the berita acara verifikasi), latest first wins.

@@ -42,27 +42,11 @@ async def backdate_approval(application_id: int, n_months_ago: int, day: int = 1
     day = moment.astimezone(JAKARTA).date()
     await redate_letters(application_id, "approval_decree", day)
     # The agreement is made with the decree, and cites it (its number and date, as redated).
-    decree = await _letter(application_id, "approval_decree")
+    from tkm.documents.cycle import letter_of
+
+    decree = await letter_of(application_id, "approval_decree")
     await redate_letters(application_id, "cooperation_agreement", day, cite={"decree": decree} if decree else None)
     return moment
-
-
-async def _letter(application_id: int, kind: str) -> dict[str, Any] | None:
-    """The number and date of the application's latest letter of ``kind``."""
-    import json
-
-    from tkm.documents.tables import Document
-
-    row = await (
-        Document.select(Document.number, Document.context)
-        .where(Document.application == application_id, Document.kind == kind)
-        .order_by(Document.id, ascending=False)
-        .first()
-    )
-    if row is None:
-        return None
-    context = json.loads(row["context"]) if isinstance(row["context"], str) else row["context"]
-    return {"number": row["number"], "on": context["document"]["dated_on"]}
 
 
 async def redate_letters(
